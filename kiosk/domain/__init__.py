@@ -1,0 +1,1 @@
+"""Pure rules of family mutual aid: relations, policy, eligibility, ID numbers, masking, settlement."""
