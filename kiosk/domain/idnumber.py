@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from stdnum import exceptions as stdnum_errors
+from stdnum import numdb
 from stdnum.cn import ric
 
 from kiosk.domain.errors import InvalidIdNumber
@@ -43,16 +44,37 @@ def parse_id_number(text: str) -> IdNumber:
     Raises InvalidIdNumber whose `params["reason"]` is one of length, format, checksum, component
     (unknown area code or impossible birth date), so the UI can say which part is wrong.
     """
-    compact = ric.compact(text or "")
+    compact = ric.compact((text or "").replace(" ", ""))  # stdnum 2.x keeps inner spaces
     if len(compact) != 18:
         raise InvalidIdNumber(detail="length", reason="length")
     try:
-        value = ric.validate(compact)
+        value = _validate(compact)
     except stdnum_errors.ValidationError as exc:
         reason = next((r for cls, r in _REASONS.items() if isinstance(exc, cls)), "format")
         raise InvalidIdNumber(detail=reason, reason=reason) from None
     sex = Sex.MALE if int(value[16]) % 2 == 1 else Sex.FEMALE
     return IdNumber(value=value, birth_date=ric.get_birth_date(value), sex=sex, area_code=value[:6])
+
+
+def _validate(number: str) -> str:
+    """`ric.validate`, except that the area code need only have existed in or after the birth year.
+
+    stdnum wants the code to have existed in the birth year itself, but a number is given at first
+    registration (ID cards since 1984), so most older people carry a newer code: 330102 for anyone born
+    before 1983, even the standard's own example 440524188001010014. And stdnum 2.2 raises KeyError for an
+    unknown county of a known province; that is an unknown area code too.
+    """
+    try:
+        return str(ric.validate(number))
+    except (stdnum_errors.InvalidComponent, KeyError):
+        pass
+    year = ric.get_birth_date(number).year  # an impossible date stays an InvalidComponent
+    for _, props in numdb.get("cn/loc").info(number[:6]):
+        for county in props.get("county", "").split(","):
+            end = county[1:].split("]")[0].partition("-")[2] if county.startswith("[") else ""
+            if county and (not end or year <= int(end)):
+                return number
+    raise stdnum_errors.InvalidComponent()
 
 
 def check_partial_id(text: str) -> str | None:
@@ -84,7 +106,7 @@ def make_id_number(area_code: str, birth_date: dt.date, sequence: int) -> str:
     if not (0 <= sequence <= 999):
         raise ValueError("sequence must be 0..999")
     body = f"{area_code}{birth_date:%Y%m%d}{sequence:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum wants a placeholder check character at the end
 
 
 def age_on(birth_date: dt.date, today: dt.date) -> int:

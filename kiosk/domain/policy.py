@@ -128,7 +128,7 @@ def parse_policy(raw: Mapping[str, Any], where: str = "policy") -> AreaPolicy:
         if name in _STRS:
             if not isinstance(value, str) or not value.strip():
                 raise _fail(where, name, "must be a non-empty string")
-            if name == "admdvs" and not (len(value) == 6 and value.isdigit()):
+            if name == "admdvs" and not (len(value) == 6 and value.isascii() and value.isdigit()):
                 raise _fail(where, name, "must be a 6-digit area code")
         elif name in _BOOLS:
             if not isinstance(value, bool):
@@ -160,6 +160,7 @@ def parse_policy(raw: Mapping[str, Any], where: str = "policy") -> AreaPolicy:
                 not isinstance(value, Mapping)
                 or set(value) != {"id", "version"}
                 or not isinstance(value["id"], str)
+                or not value["id"].strip()
                 or isinstance(value["version"], bool)
                 or not isinstance(value["version"], int)
                 or value["version"] < 1

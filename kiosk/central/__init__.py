@@ -1,0 +1,1 @@
+"""The reference central medical-insurance service: registry, policies, bindings, OTP, settlements."""

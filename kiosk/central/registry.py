@@ -1,0 +1,140 @@
+"""The people registry, areas and letters: lookups and their masked views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.central import schemas
+from kiosk.central.errors import ApiError, not_found
+from kiosk.central.models import Area, ConsentLetter, Person
+from kiosk.domain import eligibility
+from kiosk.domain.errors import DomainError, InvalidIdNumber
+from kiosk.domain.idnumber import age_on, parse_id_number
+from kiosk.domain.masking import mask_id, mask_name, mask_phone
+from kiosk.domain.policy import AreaPolicy, parse_policy
+from kiosk.domain.relations import Sex
+
+
+def to_rules_person(p: Person) -> eligibility.Person:
+    return eligibility.Person(
+        psn_no=p.psn_no,
+        birth_date=p.birth_date,
+        sex=Sex(p.sex),
+        insutype=p.insutype,
+        insu_status=p.insu_status,
+        insured_admdvs=p.insured_admdvs,
+    )
+
+
+@lru_cache(maxsize=256)
+def _parsed(admdvs: str, version: int, policy_json: str) -> AreaPolicy:
+    return parse_policy(json.loads(policy_json), f"area {admdvs} v{version}")
+
+
+def area_policy(db: Session, admdvs: str) -> AreaPolicy:
+
+    area = db.get(Area, admdvs)
+    if area is None:
+        raise not_found("area")
+    return _parsed(area.admdvs, area.version, json.dumps(area.policy, sort_keys=True))
+
+
+def area_out(area: Area) -> schemas.AreaOut:
+    return schemas.AreaOut(
+        admdvs=area.admdvs, name_zh=area.name_zh, name_en=area.name_en, version=area.version, policy=area.policy
+    )
+
+
+def letter(db: Session, letter_id: str, version: int, lang: str) -> ConsentLetter:
+    found = db.get(ConsentLetter, (letter_id, version, lang))
+    if found is None:
+        raise not_found("letter")
+    return found
+
+
+def person_by_certno(db: Session, certno: str, *, lock: bool = False) -> Person:
+    try:
+        value = parse_id_number(certno).value
+    except InvalidIdNumber as exc:
+        raise ApiError.rejected(exc) from None
+    query = select(Person).where(Person.certno == value)
+    if lock:
+        query = query.with_for_update()
+    found = db.scalars(query).first()
+    if found is None:
+        raise not_found("person")
+    return found
+
+
+def person_by_psn_no(db: Session, psn_no: str, *, what: str = "person") -> Person:
+    found = db.get(Person, psn_no)
+    if found is None:
+        raise not_found(what)
+    return found
+
+
+def person_by_card(db: Session, card_no: str, issuing_admdvs: str) -> Person:
+    found = db.scalars(
+        select(Person).where(Person.card_no == card_no, Person.card_issuing_admdvs == issuing_admdvs)
+    ).first()
+    if found is None:
+        raise not_found("card")
+    return found
+
+
+def lock_people(db: Session, psn_nos: list[str]) -> dict[str, Person]:
+    """Lock the rows of everyone a write touches, always in the same order so two writers never deadlock."""
+    rows = db.scalars(
+        select(Person).where(Person.psn_no.in_(sorted(set(psn_nos)))).order_by(Person.psn_no).with_for_update()
+    ).all()
+    return {p.psn_no: p for p in rows}
+
+
+def holder_out(db: Session, p: Person, today: dt.date) -> schemas.HolderOut:
+    reason: str | None = None
+    try:
+        eligibility.check_holder(to_rules_person(p), area_policy(db, p.insured_admdvs), today)
+    except DomainError as exc:
+        reason = exc.key
+    except ApiError as exc:  # insured in an area this service has no policy for
+        reason = "area_not_served" if exc.key == "area_not_found" else exc.key
+    return schemas.HolderOut(
+        psn_no=p.psn_no,
+        name=p.name,
+        name_masked=mask_name(p.name),
+        certno_masked=mask_id(p.certno),
+        sex=p.sex,
+        birth_date=p.birth_date,
+        age=age_on(p.birth_date, today),
+        insutype=p.insutype,
+        insu_status=p.insu_status,
+        insured_admdvs=p.insured_admdvs,
+        phone_masked=mask_phone(p.phone) if p.phone else None,
+        card_generation=p.card_generation,
+        eligible=reason is None,
+        ineligible_reason=reason,
+    )
+
+
+def person_out(p: Person, today: dt.date) -> schemas.PersonOut:
+    return schemas.PersonOut(
+        psn_no=p.psn_no,
+        name_masked=mask_name(p.name),
+        certno_masked=mask_id(p.certno),
+        sex=p.sex,
+        age=age_on(p.birth_date, today),
+        insutype=p.insutype,
+        insu_status=p.insu_status,
+        insured_admdvs=p.insured_admdvs,
+        phone_masked=mask_phone(p.phone) if p.phone else None,
+    )
+
+
+def party_out(p: Person) -> dict[str, Any]:
+    return {"psn_no": p.psn_no, "name_masked": mask_name(p.name), "certno_masked": mask_id(p.certno)}

@@ -1,0 +1,215 @@
+"""The `kiosk` command: the composition root that wires configuration, services and (later) the screens."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.config import ConfigError, load_config
+
+log = logging.getLogger("kiosk")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="Family mutual-aid (家庭共济) kiosk")
+    p.add_argument("--config", help="path of kiosk.toml (default: $KIOSK_CONFIG, else ./kiosk.toml)")
+    p.add_argument("--demo", action="store_true", help="run the whole system on this machine with demo data")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command")
+
+    central = sub.add_parser("central", help="the reference central medical-insurance service")
+    csub = central.add_subparsers(dest="central_command", required=True)
+
+    def db_arg(cp: argparse.ArgumentParser) -> None:
+        cp.add_argument("--database-url", help="SQLAlchemy URL (default: [central] database_url)")
+
+    serve = csub.add_parser("serve", help="run the central service (runs migrations first)")
+    db_arg(serve)
+    serve.add_argument("--host", help="listen address (default: [central] host)")
+    serve.add_argument("--port", type=int, help="listen port (default: [central] port)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument("--sms-file", help="write SMS as JSON lines to this file instead of the log")
+    serve.add_argument("--seed-people", type=int, default=0, help="seed this many synthetic people first")
+
+    seed = csub.add_parser("seed", help="load areas and letters, and generate synthetic people")
+    db_arg(seed)
+    seed.add_argument("--people", type=int, default=200, help="how many people (default 200)")
+    seed.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same people")
+    seed.add_argument("--list", action="store_true", help="print the generated people as JSON lines")
+
+    add = csub.add_parser("add-kiosk", help="register a terminal and print its secret once")
+    db_arg(add)
+    add.add_argument("kiosk_id")
+
+    call = csub.add_parser("call", help="send one signed request to a central service and print the answer")
+    call.add_argument("method", choices=["GET", "POST"])
+    call.add_argument("path", help="e.g. /v1/areas")
+    call.add_argument("body", nargs="?", help="JSON body for POST")
+    call.add_argument("--url", help="central URL (default: [terminal] central_url)")
+    call.add_argument("--kiosk-id", help="default: [terminal] kiosk_id")
+    call.add_argument("--secret-file", help="default: [terminal] secret_file; or $KIOSK_SECRET")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.demo:
+        from kiosk.central.demo import run_demo
+
+        return run_demo()
+    if args.command == "central":
+        return _central(args, config)
+    _parser().print_help()
+    return 0
+
+
+def _central(args: argparse.Namespace, config: object) -> int:
+    from kiosk.config import Config
+
+    assert isinstance(config, Config)  # noqa: S101 - narrowing for the type checker
+    cc = config.central
+    url = getattr(args, "database_url", None) or cc.resolved_database_url()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if args.central_command == "serve":
+        return _serve(args, cc, url)
+    if args.central_command == "seed":
+        return _seed(url, args.people, args.seed, args.list)
+    if args.central_command == "add-kiosk":
+        return _add_kiosk(url, args.kiosk_id)
+    if args.central_command == "call":
+        return _call(args, config)
+    return 2
+
+
+def _serve(args: argparse.Namespace, cc: object, url: str) -> int:
+    import uvicorn
+
+    from kiosk.central.app import CentralSettings, create_app
+    from kiosk.config import CentralConfig
+
+    assert isinstance(cc, CentralConfig)  # noqa: S101
+    sms_file = args.sms_file or (cc.sms_file if cc.sms_gateway == "file" else None)
+    settings = CentralSettings(
+        database_url=url,
+        sms_gateway="file" if sms_file else "log",
+        sms_file=Path(sms_file) if sms_file else None,
+    )
+    secret = os.environ.get(cc.secret_key_env)
+    if secret:
+        settings.secret_key = secret
+    elif args.workers > 1:
+        print(f"kiosk: set ${cc.secret_key_env} when running several workers", file=sys.stderr)
+        return 2
+    from kiosk.central.db import upgrade
+
+    upgrade(url)
+    if args.seed_people:
+        _seed(url, args.seed_people, 1, False)
+    settings.run_migrations = False
+    host, port = args.host or cc.host, args.port or cc.port
+    if args.workers > 1:
+        os.environ["KIOSK_CENTRAL_DATABASE_URL"] = url
+        os.environ["KIOSK_CENTRAL_SECRET_KEY"] = settings.secret_key
+        if sms_file:
+            os.environ["KIOSK_CENTRAL_SMS_FILE"] = str(sms_file)
+        uvicorn.run("kiosk.central.asgi:app", host=host, port=port, workers=args.workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    return 0
+
+
+def _seed(url: str, people: int, seed: int, list_people: bool) -> int:
+    import datetime as dt
+
+    from kiosk.central.db import make_engine, make_sessionmaker, upgrade
+    from kiosk.central.seed import generate_people, load_reference_data, seed_people
+
+    if people < 0:
+        print("kiosk: --people must not be negative", file=sys.stderr)
+        return 2
+    upgrade(url)
+    generated = generate_people(people, seed)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine).begin() as db:
+            load_reference_data(db, dt.datetime.now(dt.UTC))
+            added = seed_people(db, generated)
+    finally:
+        engine.dispose()
+    if list_people:
+        for p in generated:
+            row = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.__dict__.items()} \
+                if hasattr(p, "__dict__") else _row(p)
+            print(json.dumps(row, ensure_ascii=False))
+    print(f"seeded {added} new people ({len(generated)} generated with seed {seed}); areas and letters loaded",
+          file=sys.stderr)
+    return 0
+
+
+def _row(p: object) -> dict[str, object]:
+    import dataclasses
+    import datetime as dt
+
+    assert dataclasses.is_dataclass(p)  # noqa: S101
+    return {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in dataclasses.asdict(p).items()  # type: ignore[arg-type]
+    }
+
+
+def _add_kiosk(url: str, kiosk_id: str) -> int:
+    import datetime as dt
+
+    from kiosk.central.auth import register_kiosk
+    from kiosk.central.db import make_engine, make_sessionmaker, upgrade
+
+    upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine).begin() as db:
+            secret = register_kiosk(db, kiosk_id, dt.datetime.now(dt.UTC))
+    except ValueError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(secret)
+    print(f"kiosk {kiosk_id!r} registered; the secret above is shown only once", file=sys.stderr)
+    return 0
+
+
+def _call(args: argparse.Namespace, config: object) -> int:
+    from kiosk.config import Config
+    from kiosk.sync.client import central_client
+
+    assert isinstance(config, Config)  # noqa: S101
+    tc = config.terminal
+    kiosk_id = args.kiosk_id or tc.kiosk_id
+    secret_file = args.secret_file or tc.secret_file
+    secret = Path(secret_file).read_text().strip() if secret_file else os.environ.get("KIOSK_SECRET", "")
+    if not kiosk_id or not secret:
+        print("kiosk: give --kiosk-id and --secret-file (or $KIOSK_SECRET)", file=sys.stderr)
+        return 2
+    with central_client(args.url or tc.central_url, kiosk_id, secret) as client:
+        if args.method == "GET":
+            response = client.get(args.path)
+        else:
+            response = client.post(args.path, content=(args.body or "{}").encode(),
+                                   headers={"Content-Type": "application/json"})
+    print(json.dumps(response.json(), ensure_ascii=False, indent=2))
+    return 0 if response.is_success else 1

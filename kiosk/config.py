@@ -1,0 +1,109 @@
+"""kiosk.toml → a frozen, typed configuration. Every field is documented here; a bad file is a clear error."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_CONFIG = "KIOSK_CONFIG"
+
+
+def data_dir() -> Path:
+    """Where the terminal and the embedded central keep their files ($XDG_DATA_HOME/family-aid-kiosk)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "family-aid-kiosk"
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or wrong; the message names the file and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class CentralConfig:
+    """[central]: the reference central service (`kiosk central serve`)."""
+
+    database_url: str = ""  # SQLAlchemy URL; empty = SQLite in the data dir. Production: postgresql+psycopg://...
+    host: str = "127.0.0.1"  # address to listen on; put TLS (and mTLS) in front for anything but loopback
+    port: int = 8765
+    sms_gateway: str = "log"  # "log" (writes to the log) or "file" (JSON lines in sms_file)
+    sms_file: str = ""  # used when sms_gateway = "file"
+    secret_key_env: str = "KIOSK_CENTRAL_SECRET"  # env var holding the key of OTP hashes; same on every worker
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{data_dir() / 'central.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalConfig:
+    """[terminal]: this kiosk's identity and its link to central (provisioned by `kiosk central add-kiosk`)."""
+
+    kiosk_id: str = ""
+    central_url: str = "http://127.0.0.1:8765"
+    secret_file: str = ""  # file holding the kiosk secret (mode 0600); never put the secret itself here
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    central: CentralConfig = field(default_factory=CentralConfig)
+    terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    source: str = "<defaults>"
+
+
+_SECTIONS: dict[str, type[Any]] = {"central": CentralConfig, "terminal": TerminalConfig}
+
+
+def _section(cls: type[Any], raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+        expected = type(getattr(cls(), key))
+        if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+            raise ConfigError(f"{where}.{key}: must be {expected.__name__}, got {type(value).__name__}")
+        values[key] = value
+    section = cls(**values)
+    if isinstance(section, CentralConfig):
+        if not (0 < section.port < 65536):
+            raise ConfigError(f"{where}.port: must be 1-65535")
+        if section.sms_gateway not in ("log", "file"):
+            raise ConfigError(f"{where}.sms_gateway: must be \"log\" or \"file\"")
+        if section.sms_gateway == "file" and not section.sms_file:
+            raise ConfigError(f"{where}.sms_file: required when sms_gateway = \"file\"")
+    return section
+
+
+def parse_config(text: str, source: str) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in _SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(_SECTIONS)})")
+        sections[name] = _section(_SECTIONS[name], value, f"{source}: [{name}]")
+    return Config(**sections, source=source)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read `path`, else $KIOSK_CONFIG, else ./kiosk.toml if present, else the defaults."""
+    chosen = path or os.environ.get(ENV_CONFIG)
+    if chosen is None:
+        local = Path("kiosk.toml")
+        if not local.exists():
+            return Config()
+        chosen = local
+    p = Path(chosen)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the configuration: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: the configuration is not UTF-8 text") from None
+    return parse_config(text, str(p))

@@ -1,0 +1,30 @@
+"""A signed httpx client for the central API; each request carries the kiosk's HMAC headers."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import httpx
+
+from kiosk.signing import signed_headers
+
+
+class KioskAuth(httpx.Auth):
+    """Signs every request (method, raw path with query, timestamp, nonce, body hash) with the kiosk secret."""
+
+    requires_request_body = True
+
+    def __init__(self, kiosk_id: str, secret: str) -> None:
+        self.kiosk_id = kiosk_id
+        self.secret = secret
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        path = request.url.raw_path.decode("ascii")
+        request.headers.update(signed_headers(self.kiosk_id, self.secret, request.method, path, request.content))
+        yield request
+
+
+def central_client(base_url: str, kiosk_id: str, secret: str, **kwargs: Any) -> httpx.Client:
+    kwargs.setdefault("timeout", httpx.Timeout(10.0, connect=3.0))
+    return httpx.Client(base_url=base_url, auth=KioskAuth(kiosk_id, secret), **kwargs)
