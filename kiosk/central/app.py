@@ -194,8 +194,8 @@ def create_app(settings: CentralSettings) -> FastAPI:
         kiosk_id: Kiosk, binding_id: SignedId, body: schemas.RevokeIn, tasks: BackgroundTasks
     ) -> JSONResponse:
         status, response = run_once(
-            sessions, clock, request_id=str(body.request_id), kind=f"revoke:{binding_id}", kiosk_id=kiosk_id,
-            digest=body_digest(body),
+            sessions, clock, request_id=str(body.request_id), kind="revoke", kiosk_id=kiosk_id,
+            digest=body_digest(body, binding_id=binding_id),
             work=lambda db: bindings.revoke(db, clock(), kiosk_id, binding_id, body),
         )
         tasks.add_task(deliver_sms)

@@ -197,7 +197,7 @@ def revoke(
     if body.by_psn_no not in (b.holder_psn_no, b.relative_psn_no):
         raise ApiError(403, "not_a_party", "only the holder or the relative of a binding may end it")
     if effective_status(b, today) != "active":
-        raise ApiError(422, "binding_not_active", "this binding has already ended", status=effective_status(b, today))
+        raise ApiError(422, "binding_not_active", "this binding has already ended", current=effective_status(b, today))
     policy = registry.area_policy(db, b.admdvs)
     actor = "holder" if body.by_psn_no == b.holder_psn_no else "relative"
     try:

@@ -18,8 +18,9 @@ from kiosk.central.models import ClientRequest
 Work = Callable[[Session], tuple[int, dict[str, Any]]]
 
 
-def body_digest(body: BaseModel) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def body_digest(body: BaseModel, **path: str) -> str:
+    """Hash of what the request asks for: its body and the path parameters naming its target."""
+    canonical = json.dumps([body.model_dump(mode="json"), path], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -189,6 +189,7 @@ class _Generator:
         self.relative(head, "10", 36, area="440300", status="1", phone=True)  # ... in another province
         self.household_of("331100", 50, Sex.FEMALE, status="2", phone=True)  # suspended holder
         self.household_of("330100", 61, Sex.MALE, status="4", phone=True)  # terminated holder
+        self.household += 1  # a resident-insured head: has no personal account to share
         self.add(relation_code="00", age=40, sex=Sex.FEMALE, area="331100", insutype="390", status="1", phone=True)
         head = self.household_of("440300", 33, Sex.FEMALE, status="1", phone=True, card_generation=3)
         self.relative(head, "51", 62, area="371500", status="1", phone=True)
@@ -196,7 +197,7 @@ class _Generator:
         head = self.household_of("130100", 29, Sex.MALE, status="1", phone=True)
         self.relative(head, "77", 24, status="1", phone=True)
         self.household_of("110100", 47, Sex.MALE, status="1", phone=True)  # insured where no policy is served
-        head = self.household_of("331100", 17, Sex.FEMALE, status="1", phone=True)  # too young to be a holder
+        head = self.household_of("130100", 17, Sex.FEMALE, status="1", phone=True)  # under 18: too young there
         self.relative(head, "52", 44, status="1", phone=True)
 
     def random_household(self) -> None:
