@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # their INFO lines would bury what an operator needs to read
+        for noisy in ("alembic", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -153,11 +156,16 @@ def _seed(url: str, people: int, seed: int, list_people: bool) -> int:
         engine.dispose()
     if list_people:
         for p in generated:
-            row = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.__dict__.items()} \
-                if hasattr(p, "__dict__") else _row(p)
+            row = (
+                {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.__dict__.items()}
+                if hasattr(p, "__dict__")
+                else _row(p)
+            )
             print(json.dumps(row, ensure_ascii=False))
-    print(f"seeded {added} new people ({len(generated)} generated with seed {seed}); areas and letters loaded",
-          file=sys.stderr)
+    print(
+        f"seeded {added} new people ({len(generated)} generated with seed {seed}); areas and letters loaded",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -209,7 +217,8 @@ def _call(args: argparse.Namespace, config: object) -> int:
         if args.method == "GET":
             response = client.get(args.path)
         else:
-            response = client.post(args.path, content=(args.body or "{}").encode(),
-                                   headers={"Content-Type": "application/json"})
+            response = client.post(
+                args.path, content=(args.body or "{}").encode(), headers={"Content-Type": "application/json"}
+            )
     print(json.dumps(response.json(), ensure_ascii=False, indent=2))
     return 0 if response.is_success else 1

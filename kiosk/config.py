@@ -25,12 +25,15 @@ class ConfigError(Exception):
 class CentralConfig:
     """[central]: the reference central service (`kiosk central serve`)."""
 
-    database_url: str = ""  # SQLAlchemy URL; empty = SQLite in the data dir. Production: postgresql+psycopg://...
+    database_url: str = (
+        ""  # SQLAlchemy URL; empty = SQLite in the data dir. Production: postgresql+psycopg://...
+    )
     host: str = "127.0.0.1"  # address to listen on; put TLS (and mTLS) in front for anything but loopback
     port: int = 8765
     sms_gateway: str = "log"  # "log" (writes to the log) or "file" (JSON lines in sms_file)
     sms_file: str = ""  # used when sms_gateway = "file"
-    secret_key_env: str = "KIOSK_CENTRAL_SECRET"  # env var holding the key of OTP hashes; same on every worker
+    # The name of the environment variable holding the key of OTP hashes (the same on every worker).
+    secret_key_env: str = "KIOSK_CENTRAL_SECRET"  # noqa: S105 - a variable name, not a secret
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{data_dir() / 'central.db'}"
@@ -38,7 +41,7 @@ class CentralConfig:
 
 @dataclass(frozen=True, slots=True)
 class TerminalConfig:
-    """[terminal]: this kiosk's identity and its link to central (provisioned by `kiosk central add-kiosk`)."""
+    """[terminal]: this kiosk's identity and link to central (provisioned by `kiosk central add-kiosk`)."""
 
     kiosk_id: str = ""
     central_url: str = "http://127.0.0.1:8765"
@@ -72,9 +75,9 @@ def _section(cls: type[Any], raw: Any, where: str) -> Any:
         if not (0 < section.port < 65536):
             raise ConfigError(f"{where}.port: must be 1-65535")
         if section.sms_gateway not in ("log", "file"):
-            raise ConfigError(f"{where}.sms_gateway: must be \"log\" or \"file\"")
+            raise ConfigError(f'{where}.sms_gateway: must be "log" or "file"')
         if section.sms_gateway == "file" and not section.sms_file:
-            raise ConfigError(f"{where}.sms_file: required when sms_gateway = \"file\"")
+            raise ConfigError(f'{where}.sms_file: required when sms_gateway = "file"')
     return section
 
 

@@ -25,7 +25,9 @@ def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -
 
 
 def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), canonical(method, path, timestamp, nonce, body), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret.encode(), canonical(method, path, timestamp, nonce, body), hashlib.sha256
+    ).hexdigest()
 
 
 def signed_headers(
@@ -77,9 +79,15 @@ def parse_headers(headers: Mapping[str, str]) -> SignedParts:
 
 
 def verify(
-    parts: SignedParts, secret: str, method: str, path: str, body: bytes, now: float, window: int = WINDOW_SECONDS
+    parts: SignedParts,
+    secret: str,
+    method: str,
+    path: str,
+    body: bytes,
+    now: float,
+    window: int = WINDOW_SECONDS,
 ) -> None:
-    """Check freshness and the MAC (in constant time). Replays are the caller's job (it owns the nonce store)."""
+    """Check freshness and the MAC (constant time). Replays are the caller's job: it owns the nonce store."""
     if abs(now - parts.timestamp) > window:
         raise SignatureError("stale_timestamp")
     expected = sign(secret, method, path, str(parts.timestamp), parts.nonce, body)

@@ -2,7 +2,6 @@
 
 # No `from __future__ import annotations` here: FastAPI must see the real types of the local dependencies.
 
-
 import logging
 import secrets
 from collections.abc import Callable
@@ -10,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import BackgroundTasks, Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -77,8 +77,12 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
-        body = schemas.ErrorOut(error="invalid_request", message="the request is malformed", params={"errors": errors})
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        body = schemas.ErrorOut(
+            error="invalid_request", message="the request is malformed", params={"errors": errors}
+        )
         return JSONResponse(body.model_dump(), status_code=422)
 
     async def signed(request: Request) -> str:
@@ -86,7 +90,9 @@ def create_app(settings: CentralSettings) -> FastAPI:
         try:
             parts = parse_headers(request.headers)
         except SignatureError as exc:
-            raise ApiError(401, "unauthorized", f"request signature refused: {exc.reason}", reason=exc.reason) from None
+            raise ApiError(
+                401, "unauthorized", f"request signature refused: {exc.reason}", reason=exc.reason
+            ) from None
         path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
         if request.scope.get("query_string"):
             path += "?" + request.scope["query_string"].decode("latin-1")
@@ -134,7 +140,12 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
         return read(get)
 
-    @app.get("/v1/letters/{letter_id}/{version}", response_model=schemas.LetterOut, responses=ERRORS, tags=["policy"])
+    @app.get(
+        "/v1/letters/{letter_id}/{version}",
+        response_model=schemas.LetterOut,
+        responses=ERRORS,
+        tags=["policy"],
+    )
     def letter(
         _k: Kiosk,
         letter_id: Annotated[str, PathParam(min_length=1, max_length=40)],
@@ -144,8 +155,12 @@ def create_app(settings: CentralSettings) -> FastAPI:
         def get(db: Session) -> schemas.LetterOut:
             found = registry.letter(db, letter_id, version, lang)
             return schemas.LetterOut(
-                letter_id=found.letter_id, version=found.version, lang=found.lang, title=found.title,
-                body=found.body, sha256=found.sha256,
+                letter_id=found.letter_id,
+                version=found.version,
+                lang=found.lang,
+                title=found.title,
+                body=found.body,
+                sha256=found.sha256,
             )
 
         return read(get)
@@ -164,9 +179,13 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
     @app.post("/v1/persons/lookup", response_model=schemas.PersonOut, responses=ERRORS, tags=["people"])
     def lookup(_k: Kiosk, body: schemas.LookupIn) -> schemas.PersonOut:
-        return read(lambda db: registry.person_out(registry.person_by_certno(db, body.certno), local_date(clock())))
+        return read(
+            lambda db: registry.person_out(registry.person_by_certno(db, body.certno), local_date(clock()))
+        )
 
-    @app.post("/v1/bindings/check", response_model=schemas.BindingCheckOut, responses=ERRORS, tags=["bindings"])
+    @app.post(
+        "/v1/bindings/check", response_model=schemas.BindingCheckOut, responses=ERRORS, tags=["bindings"]
+    )
     def check_binding(_k: Kiosk, body: schemas.BindingCheckIn) -> schemas.BindingCheckOut:
         return read(lambda db: bindings.check(db, clock(), body))
 
@@ -176,25 +195,43 @@ def create_app(settings: CentralSettings) -> FastAPI:
         return None
 
     @app.post(
-        "/v1/bindings", status_code=201, response_model=schemas.BindingOut, responses=ERRORS, tags=["bindings"]
+        "/v1/bindings",
+        status_code=201,
+        response_model=schemas.BindingOut,
+        responses=ERRORS,
+        tags=["bindings"],
     )
-    def create_binding(kiosk_id: Kiosk, body: schemas.BindingCreateIn, tasks: BackgroundTasks) -> JSONResponse:
+    def create_binding(
+        kiosk_id: Kiosk, body: schemas.BindingCreateIn, tasks: BackgroundTasks
+    ) -> JSONResponse:
         status, response = run_once(
-            sessions, clock, request_id=str(body.request_id), kind="bind", kiosk_id=kiosk_id,
-            digest=body_digest(body), on_conflict=duplicate_pair,
+            sessions,
+            clock,
+            request_id=str(body.request_id),
+            kind="bind",
+            kiosk_id=kiosk_id,
+            digest=body_digest(body),
+            on_conflict=duplicate_pair,
             work=lambda db: bindings.create(db, clock(), kiosk_id, body, settings.otp_rules.ttl_s),
         )
         tasks.add_task(deliver_sms)
         return JSONResponse(response, status_code=status)
 
     @app.post(
-        "/v1/bindings/{binding_id}/revoke", response_model=schemas.BindingOut, responses=ERRORS, tags=["bindings"]
+        "/v1/bindings/{binding_id}/revoke",
+        response_model=schemas.BindingOut,
+        responses=ERRORS,
+        tags=["bindings"],
     )
     def revoke_binding(
         kiosk_id: Kiosk, binding_id: SignedId, body: schemas.RevokeIn, tasks: BackgroundTasks
     ) -> JSONResponse:
         status, response = run_once(
-            sessions, clock, request_id=str(body.request_id), kind="revoke", kiosk_id=kiosk_id,
+            sessions,
+            clock,
+            request_id=str(body.request_id),
+            kind="revoke",
+            kiosk_id=kiosk_id,
             digest=body_digest(body, binding_id=binding_id),
             work=lambda db: bindings.revoke(db, clock(), kiosk_id, binding_id, body),
         )
@@ -203,12 +240,19 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
     @app.get(
         "/v1/bindings/{binding_id}/history",
-        response_model=list[schemas.BindingEventOut], responses=ERRORS, tags=["bindings"],
+        response_model=list[schemas.BindingEventOut],
+        responses=ERRORS,
+        tags=["bindings"],
     )
     def binding_history(_k: Kiosk, binding_id: SignedId) -> list[schemas.BindingEventOut]:
         return read(lambda db: bindings.history(db, binding_id))
 
-    @app.get("/v1/persons/{psn_no}/bindings", response_model=schemas.BindingsOut, responses=ERRORS, tags=["bindings"])
+    @app.get(
+        "/v1/persons/{psn_no}/bindings",
+        response_model=schemas.BindingsOut,
+        responses=ERRORS,
+        tags=["bindings"],
+    )
     def person_bindings(_k: Kiosk, psn_no: PsnPath, include_ended: bool = False) -> schemas.BindingsOut:
         return read(lambda db: bindings.list_for(db, clock(), psn_no, include_ended))
 
@@ -232,11 +276,19 @@ def create_app(settings: CentralSettings) -> FastAPI:
         return schemas.OtpVerifyOut(verified=True)
 
     @app.post(
-        "/v1/settlements", status_code=201, response_model=schemas.SettlementOut, responses=ERRORS, tags=["money"]
+        "/v1/settlements",
+        status_code=201,
+        response_model=schemas.SettlementOut,
+        responses=ERRORS,
+        tags=["money"],
     )
     def settlement(client_id: Kiosk, body: schemas.SettlementIn) -> JSONResponse:
         status, response = run_once(
-            sessions, clock, request_id=str(body.settlement_id), kind="settlement", kiosk_id=client_id,
+            sessions,
+            clock,
+            request_id=str(body.settlement_id),
+            kind="settlement",
+            kiosk_id=client_id,
             digest=body_digest(body),
             work=lambda db: money.create_settlement(db, clock(), client_id, body),
         )

@@ -45,13 +45,19 @@ def authenticate(
                 raise SignatureError("unknown_kiosk")
             verify(parts, kiosk.secret, method, path, body, now.timestamp(), window_s)
             if db.get_bind().dialect.name == "postgresql":
-                # Losing a nonce in a crash only re-opens a 300 s replay window; not worth an fsync per request.
+                # A nonce lost in a crash only re-opens a 300 s replay window: not worth an fsync.
                 db.execute(text("SET LOCAL synchronous_commit TO OFF"))
             db.add(SeenNonce(kiosk_id=parts.kiosk_id, nonce=parts.nonce, seen_at=now))
             if random.random() < 0.005:  # noqa: S311 - housekeeping cadence, not security
-                db.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - dt.timedelta(seconds=2 * window_s)))
+                db.execute(
+                    delete(SeenNonce).where(SeenNonce.seen_at < now - dt.timedelta(seconds=2 * window_s))
+                )
     except SignatureError as exc:
-        raise ApiError(401, "unauthorized", f"request signature refused: {exc.reason}", reason=exc.reason) from None
+        raise ApiError(
+            401, "unauthorized", f"request signature refused: {exc.reason}", reason=exc.reason
+        ) from None
     except IntegrityError:
-        raise ApiError(401, "unauthorized", "request signature refused: replayed", reason="replayed") from None
+        raise ApiError(
+            401, "unauthorized", "request signature refused: replayed", reason="replayed"
+        ) from None
     return parts.kiosk_id

@@ -56,7 +56,9 @@ def _check(
         )
     ).all()
     relative_holders = db.scalar(
-        select(func.count()).select_from(Binding).where(Binding.relative_psn_no == relative.psn_no, _active(today))
+        select(func.count())
+        .select_from(Binding)
+        .where(Binding.relative_psn_no == relative.psn_no, _active(today))
     )
     try:
         eligibility.check_binding(
@@ -95,7 +97,9 @@ def check(db: Session, now: dt.datetime, body: schemas.BindingCheckIn) -> schema
     )
 
 
-def binding_out(db: Session, b: Binding, today: dt.date, people: dict[str, Person] | None = None) -> dict[str, Any]:
+def binding_out(
+    db: Session, b: Binding, today: dt.date, people: dict[str, Person] | None = None
+) -> dict[str, Any]:
     people = people or {}
     holder = people.get(b.holder_psn_no) or db.get(Person, b.holder_psn_no)
     relative = people.get(b.relative_psn_no) or db.get(Person, b.relative_psn_no)
@@ -116,13 +120,19 @@ def binding_out(db: Session, b: Binding, today: dt.date, people: dict[str, Perso
     ).model_dump(mode="json")
 
 
-def _notify(db: Session, policy: AreaPolicy, now: dt.datetime, people: list[Person], template: str, text: str) -> None:
+def _notify(
+    db: Session, policy: AreaPolicy, now: dt.datetime, people: list[Person], template: str, text: str
+) -> None:
     if not policy.notify_sms:
         return
     today = local_date(now)
     for p in people:
         if p.phone and not eligibility.is_minor(policy, registry.to_rules_person(p), today):
-            db.add(SmsMessage(psn_no=p.psn_no, phone=p.phone, template=template, body=text, created_at=now, attempts=0))
+            db.add(
+                SmsMessage(
+                    psn_no=p.psn_no, phone=p.phone, template=template, body=text, created_at=now, attempts=0
+                )
+            )
 
 
 def create(
@@ -143,14 +153,20 @@ def create(
         )
     ).all()
     if letter is None or body.letter_sha256 not in accepted:
-        raise ApiError(422, "letter_unknown", "the commitment letter accepted is not one this service published")
+        raise ApiError(
+            422, "letter_unknown", "the commitment letter accepted is not one this service published"
+        )
     if (body.letter_id, body.letter_version) != (policy.consent_letter.id, policy.consent_letter.version):
-        raise ApiError(422, "letter_outdated", "the area's commitment letter has changed; read and accept it again")
+        raise ApiError(
+            422, "letter_outdated", "the area's commitment letter has changed; read and accept it again"
+        )
     _expire_lapsed(db, [holder.psn_no, relative.psn_no], now)
     _check(db, holder, relative, body.relation_code, policy, today)
     needed = eligibility.required_verifications(policy, registry.to_rules_person(relative), today)
     if "card" in needed and not body.relative_card_verified:
-        raise ApiError(422, "relative_card_required", "the relative's own card and PIN are required in this area")
+        raise ApiError(
+            422, "relative_card_required", "the relative's own card and PIN are required in this area"
+        )
     if "sms" in needed:
         if body.otp_id is None:
             raise ApiError(422, "otp_not_verified", "the relative's SMS code is required in this area")
@@ -174,11 +190,23 @@ def create(
     )
     db.add(binding)
     db.flush()  # the active-pair index speaks here, inside the transaction
-    db.add(BindingEvent(binding_id=binding.binding_id, event="created", at=now, actor="holder", kiosk_id=kiosk_id,
-                        request_id=str(body.request_id)))
+    db.add(
+        BindingEvent(
+            binding_id=binding.binding_id,
+            event="created",
+            at=now,
+            actor="holder",
+            kiosk_id=kiosk_id,
+            request_id=str(body.request_id),
+        )
+    )
     rel_name = relation(body.relation_code).name_zh
     _notify(
-        db, policy, now, [holder, relative], "bound",
+        db,
+        policy,
+        now,
+        [holder, relative],
+        "bound",
         f"【医保家庭共济】{mask_name(holder.name)} 已将医保个人账户与{rel_name} {mask_name(relative.name)} "
         f"绑定家庭共济（{policy.name_zh}）。如有疑问请致电 12393。",
     )
@@ -197,7 +225,9 @@ def revoke(
     if body.by_psn_no not in (b.holder_psn_no, b.relative_psn_no):
         raise ApiError(403, "not_a_party", "only the holder or the relative of a binding may end it")
     if effective_status(b, today) != "active":
-        raise ApiError(422, "binding_not_active", "this binding has already ended", current=effective_status(b, today))
+        raise ApiError(
+            422, "binding_not_active", "this binding has already ended", current=effective_status(b, today)
+        )
     policy = registry.area_policy(db, b.admdvs)
     actor = "holder" if body.by_psn_no == b.holder_psn_no else "relative"
     try:
@@ -210,11 +240,23 @@ def revoke(
         .values(status="revoked", ended_at=now, ended_by=actor)
         .execution_options(synchronize_session="fetch")
     )
-    db.add(BindingEvent(binding_id=b.binding_id, event="revoked", at=now, actor=actor, kiosk_id=kiosk_id,
-                        request_id=str(body.request_id)))
+    db.add(
+        BindingEvent(
+            binding_id=b.binding_id,
+            event="revoked",
+            at=now,
+            actor=actor,
+            kiosk_id=kiosk_id,
+            request_id=str(body.request_id),
+        )
+    )
     holder, relative = people[b.holder_psn_no], people[b.relative_psn_no]
     _notify(
-        db, policy, now, [holder, relative], "unbound",
+        db,
+        policy,
+        now,
+        [holder, relative],
+        "unbound",
         f"【医保家庭共济】{mask_name(holder.name)} 与 {mask_name(relative.name)} 的家庭共济绑定已解除"
         f"（{policy.name_zh}）。如有疑问请致电 12393。",
     )
@@ -238,5 +280,7 @@ def list_for(db: Session, now: dt.datetime, psn_no: str, include_ended: bool) ->
 def history(db: Session, binding_id: str) -> list[schemas.BindingEventOut]:
     if db.get(Binding, binding_id) is None:
         raise not_found("binding")
-    events = db.scalars(select(BindingEvent).where(BindingEvent.binding_id == binding_id).order_by(BindingEvent.id))
+    events = db.scalars(
+        select(BindingEvent).where(BindingEvent.binding_id == binding_id).order_by(BindingEvent.id)
+    )
     return [schemas.BindingEventOut(event=e.event, at=e.at, actor=e.actor) for e in events]

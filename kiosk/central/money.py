@@ -1,4 +1,4 @@
-"""Settlements at hospitals and pharmacies, split by the domain arithmetic, and the usage records they leave."""
+"""Settlements at hospitals and pharmacies, split by the domain rules, and the usage records they leave."""
 
 from __future__ import annotations
 
@@ -89,7 +89,9 @@ def create_settlement(
                 institution_kind=body.institution_kind.value,
             )
         )
-        out_shares.append(schemas.MutualAidShareOut(holder_name_masked=mask_name(holder.name), amount_fen=fen))
+        out_shares.append(
+            schemas.MutualAidShareOut(holder_name_masked=mask_name(holder.name), amount_fen=fen)
+        )
     out = schemas.SettlementOut(
         settlement_id=str(body.settlement_id),
         amount_fen=split.amount_fen,
@@ -117,7 +119,9 @@ def usage_for(db: Session, psn_no: str, year: int | None) -> schemas.UsageOut:
     names = {
         p.psn_no: p.name
         for p in db.scalars(
-            select(Person).where(Person.psn_no.in_({r.holder_psn_no for r in rows} | {r.relative_psn_no for r in rows}))
+            select(Person).where(
+                Person.psn_no.in_({r.holder_psn_no for r in rows} | {r.relative_psn_no for r in rows})
+            )
         )
     }
     records = [

@@ -47,11 +47,16 @@ def send(
     if not relative.phone:
         raise ApiError(422, "relative_no_phone", "the relative has no registered mobile phone")
     last = db.scalars(
-        select(Otp.created_at).where(Otp.relative_psn_no == relative.psn_no).order_by(Otp.created_at.desc()).limit(1)
+        select(Otp.created_at)
+        .where(Otp.relative_psn_no == relative.psn_no)
+        .order_by(Otp.created_at.desc())
+        .limit(1)
     ).first()
     if last is not None and (now - aware(last)).total_seconds() < rules.resend_after_s:
         wait = rules.resend_after_s - int((now - aware(last)).total_seconds())
-        raise ApiError(429, "otp_throttled", "a code was sent moments ago; wait before asking again", retry_after_s=wait)
+        raise ApiError(
+            429, "otp_throttled", "a code was sent moments ago; wait before asking again", retry_after_s=wait
+        )
     hour_count = db.scalar(
         select(func.count())
         .select_from(Otp)
@@ -80,8 +85,9 @@ def send(
             phone=relative.phone,
             template="otp",
             body=(
-                f"【医保家庭共济】验证码 {code}，{minutes} 分钟内有效。{mask_name(holder.name)} 申请用其医保个人账户"
-                f"为您共济。如非本人意愿，请勿告诉他人。"
+                f"【医保家庭共济】验证码 {code}，{minutes} 分钟内有效。"
+                f"{mask_name(holder.name)} 申请用其医保个人账户为您共济。"
+                "如非本人意愿，请勿告诉他人。"
             ),
             created_at=now,
             attempts=0,
@@ -118,7 +124,9 @@ def verify(
     return None
 
 
-def consume(db: Session, now: dt.datetime, otp_id: str, holder_psn_no: str, relative_psn_no: str, ttl_s: int) -> None:
+def consume(
+    db: Session, now: dt.datetime, otp_id: str, holder_psn_no: str, relative_psn_no: str, ttl_s: int
+) -> None:
     """A binding uses a verified code once, for the same pair, soon after it was verified."""
     otp = db.scalars(select(Otp).where(Otp.otp_id == otp_id).with_for_update()).first()
     if otp is None or otp.holder_psn_no != holder_psn_no or otp.relative_psn_no != relative_psn_no:

@@ -47,7 +47,11 @@ def area_policy(db: Session, admdvs: str) -> AreaPolicy:
 
 def area_out(area: Area) -> schemas.AreaOut:
     return schemas.AreaOut(
-        admdvs=area.admdvs, name_zh=area.name_zh, name_en=area.name_en, version=area.version, policy=area.policy
+        admdvs=area.admdvs,
+        name_zh=area.name_zh,
+        name_en=area.name_en,
+        version=area.version,
+        policy=area.policy,
     )
 
 
@@ -91,7 +95,10 @@ def person_by_card(db: Session, card_no: str, issuing_admdvs: str) -> Person:
 def lock_people(db: Session, psn_nos: list[str]) -> dict[str, Person]:
     """Lock the rows of everyone a write touches, always in the same order so two writers never deadlock."""
     rows = db.scalars(
-        select(Person).where(Person.psn_no.in_(sorted(set(psn_nos)))).order_by(Person.psn_no).with_for_update()
+        select(Person)
+        .where(Person.psn_no.in_(sorted(set(psn_nos))))
+        .order_by(Person.psn_no)
+        .with_for_update()
     ).all()
     return {p.psn_no: p for p in rows}
 

@@ -12,9 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Admdvs = Annotated[str, Field(pattern=r"^\d{6}$", description="6-digit GB/T 2260 area code")]
 PsnNo = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
 CertNo = Annotated[
-    str, Field(min_length=1, max_length=24, description="resident ID number (spaces allowed)", pattern=r"^[0-9Xx ]+$")
+    str,
+    Field(
+        min_length=1, max_length=24, description="resident ID number (spaces allowed)", pattern=r"^[0-9Xx ]+$"
+    ),
 ]
-CardNo = Annotated[str, Field(pattern=r"^[A-Z0-9]{9}$", description="9-character social security card number")]
+CardNo = Annotated[
+    str, Field(pattern=r"^[A-Z0-9]{9}$", description="9-character social security card number")
+]
 RelationCode = Annotated[str, Field(pattern=r"^\d{2}$", description="GB/T 4761-2008 family relation code")]
 Fen = Annotated[int, Field(ge=0, le=10**12, description="money in fen (1/100 yuan)")]
 

@@ -33,7 +33,11 @@ AREA_PREFIXES = {
     "510100": ("5101",),  # 成都市 (not served here)
 }
 SERVED = ("331100", "330100", "330800", "440300", "371500", "130100")
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+    "苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史"
+    "顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
 DOUBLE_SURNAMES = ("欧阳", "司马", "诸葛", "上官")
 GIVEN_MALE = "伟明强军磊洋勇杰涛斌超刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国志红卫东海峰"
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲桂英秀兰红梅琳雪婷慧颖倩洁佳琪晶欣悦怡萍莉月琴云凤霞"
@@ -166,14 +170,22 @@ class _Generator:
         self.household += 1
         return self.add(relation_code="00", age=head_age, sex=head_sex, area=area, insutype="310", **head)
 
-    def relative(self, head: SyntheticPerson, code: str, age: int, area: str | None = None, **kw: Any) -> None:
+    def relative(
+        self, head: SyntheticPerson, code: str, age: int, area: str | None = None, **kw: Any
+    ) -> None:
         rel = RELATIONS[code]
         sex = rel.sex or (Sex.FEMALE if head.sex == Sex.MALE.value else Sex.MALE)
         surname = head.name[:2] if head.name[:2] in DOUBLE_SURNAMES else head.name[0]
-        same_name = code in ("20", "30", "51", "61", "62", "41", "42", "71", "73", "75", "77") and head.sex == "1"
+        same_name = (
+            code in ("20", "30", "51", "61", "62", "41", "42", "71", "73", "75", "77") and head.sex == "1"
+        )
         self.add(
-            relation_code=code, age=max(0, age), sex=sex, area=area or head.insured_admdvs,
-            surname=surname if same_name else None, **kw,
+            relation_code=code,
+            age=max(0, age),
+            sex=sex,
+            area=area or head.insured_admdvs,
+            surname=surname if same_name else None,
+            **kw,
         )
 
     def scenarios(self) -> None:
@@ -190,14 +202,18 @@ class _Generator:
         self.household_of("331100", 50, Sex.FEMALE, status="2", phone=True)  # suspended holder
         self.household_of("330100", 61, Sex.MALE, status="4", phone=True)  # terminated holder
         self.household += 1  # a resident-insured head: has no personal account to share
-        self.add(relation_code="00", age=40, sex=Sex.FEMALE, area="331100", insutype="390", status="1", phone=True)
+        self.add(
+            relation_code="00", age=40, sex=Sex.FEMALE, area="331100", insutype="390", status="1", phone=True
+        )
         head = self.household_of("440300", 33, Sex.FEMALE, status="1", phone=True, card_generation=3)
         self.relative(head, "51", 62, area="371500", status="1", phone=True)
         self.relative(head, "52", 60, area="371500", status="1", phone=False)  # no phone registered
         head = self.household_of("130100", 29, Sex.MALE, status="1", phone=True)
         self.relative(head, "77", 24, status="1", phone=True)
         self.household_of("110100", 47, Sex.MALE, status="1", phone=True)  # insured where no policy is served
-        head = self.household_of("130100", 17, Sex.FEMALE, status="1", phone=True)  # under 18: too young there
+        head = self.household_of(
+            "130100", 17, Sex.FEMALE, status="1", phone=True
+        )  # under 18: too young there
         self.relative(head, "52", 44, status="1", phone=True)
 
     def random_household(self) -> None:
@@ -221,7 +237,9 @@ class _Generator:
                 self.relative(head, code, parent_age, elsewhere())
         if self.rnd.random() < 0.25:
             code = self.rnd.choice(("71", "73", "75", "77"))
-            self.relative(head, code, head_age + (self.rnd.randrange(1, 8) * (1 if code in ("71", "75") else -1)))
+            self.relative(
+                head, code, head_age + (self.rnd.randrange(1, 8) * (1 if code in ("71", "75") else -1))
+            )
 
 
 def generate_people(count: int, seed: int, today: dt.date | None = None) -> list[SyntheticPerson]:
@@ -249,8 +267,16 @@ def load_reference_data(db: Session, now: dt.datetime) -> None:
         raw = policy.to_dict()
         area = db.get(Area, policy.admdvs)
         if area is None:
-            db.add(Area(admdvs=policy.admdvs, name_zh=policy.name_zh, name_en=policy.name_en, policy=raw,
-                        version=1, updated_at=now))
+            db.add(
+                Area(
+                    admdvs=policy.admdvs,
+                    name_zh=policy.name_zh,
+                    name_en=policy.name_en,
+                    policy=raw,
+                    version=1,
+                    updated_at=now,
+                )
+            )
         elif area.policy != raw:
             area.policy, area.version, area.updated_at = raw, area.version + 1, now
     for item in _data("letters.toml")["letter"]:
@@ -258,8 +284,16 @@ def load_reference_data(db: Session, now: dt.datetime) -> None:
         existing = db.get(ConsentLetter, key)
         digest = letter_sha256(item["body"])
         if existing is None:
-            db.add(ConsentLetter(letter_id=item["id"], version=item["version"], lang=item["lang"],
-                                 title=item["title"], body=item["body"], sha256=digest))
+            db.add(
+                ConsentLetter(
+                    letter_id=item["id"],
+                    version=item["version"],
+                    lang=item["lang"],
+                    title=item["title"],
+                    body=item["body"],
+                    sha256=digest,
+                )
+            )
         elif existing.sha256 != digest:
             raise ValueError(f"published letter {key} changed; publish a new version instead")
 

@@ -55,7 +55,9 @@ def make_gateway(kind: str, path: Path | None) -> SmsGateway:
     raise ValueError(f"unknown SMS gateway {kind!r}")
 
 
-def deliver_pending(sessions: sessionmaker[Session], gateway: SmsGateway, clock: Clock, limit: int = 100) -> int:
+def deliver_pending(
+    sessions: sessionmaker[Session], gateway: SmsGateway, clock: Clock, limit: int = 100
+) -> int:
     """Send what the outbox holds; a verification code is scrubbed from the stored body once sent."""
     sent = 0
     with sessions.begin() as db:

@@ -55,7 +55,7 @@ def in_scope(relative_admdvs: str, policy: AreaPolicy) -> bool:
 
 
 def check_relation_plausible(holder: Person, relative: Person, relation_code: str, today: dt.date) -> None:
-    """Sex and age must fit the relation: a father is male and older, a younger sister is female and younger."""
+    """Sex and age must fit the relation: a father is male and older, a younger sister female and younger."""
     rel = relation(relation_code)
     if rel.sex is not None and relative.sex != rel.sex:
         raise Ineligible("relation_sex_mismatch", relation=relation_code)

@@ -86,7 +86,9 @@ def check_partial_id(text: str) -> str | None:
     text = text.upper()
     if len(text) > 18:
         return "length"
-    if any(not c.isdigit() for c in text[:17]) or (len(text) == 18 and not (text[17].isdigit() or text[17] == "X")):
+    if any(not c.isdigit() for c in text[:17]) or (
+        len(text) == 18 and not (text[17].isdigit() or text[17] == "X")
+    ):
         return "format"
     if len(text) >= 14:
         try:

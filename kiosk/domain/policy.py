@@ -71,7 +71,9 @@ class AreaPolicy:
     agent_allowed: bool  # an entrusted agent (代办) may act at a staffed counter
     min_holder_age: int
     minor_age: int  # relatives younger than this never receive an SMS; the holder acts as guardian
-    offline_queue_max_count: int  # a terminal refuses new submissions beyond this many unsynced; 0 = none offline
+    offline_queue_max_count: (
+        int  # a terminal refuses new submissions beyond this many unsynced; 0 = none offline
+    )
     offline_queue_max_age_hours: int  # ... or once its oldest unsynced submission is this old
 
     @property
@@ -112,7 +114,7 @@ def _fail(where: str, field: str, message: str) -> PolicyError:
 
 
 def parse_policy(raw: Mapping[str, Any], where: str = "policy") -> AreaPolicy:
-    """Validate one area's policy mapping. Unknown, missing or ill-typed fields raise PolicyError naming them."""
+    """Validate one area's policy. Unknown, missing or ill-typed fields raise PolicyError naming them."""
     if not isinstance(raw, Mapping):
         raise PolicyError(detail=f"{where}: a policy must be a table", where=where)
     names = [f.name for f in fields(AreaPolicy)]
@@ -165,7 +167,7 @@ def parse_policy(raw: Mapping[str, Any], where: str = "policy") -> AreaPolicy:
                 or not isinstance(value["version"], int)
                 or value["version"] < 1
             ):
-                raise _fail(where, name, "must be {id = \"...\", version = N} with N >= 1")
+                raise _fail(where, name, 'must be {id = "...", version = N} with N >= 1')
             value = ConsentLetterRef(value["id"], value["version"])
         values[name] = value
     if values["minor_age"] > 18:

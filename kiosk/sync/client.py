@@ -11,7 +11,7 @@ from kiosk.signing import signed_headers
 
 
 class KioskAuth(httpx.Auth):
-    """Signs every request (method, raw path with query, timestamp, nonce, body hash) with the kiosk secret."""
+    """Signs each request (method, raw path and query, timestamp, nonce, body hash) with the kiosk secret."""
 
     requires_request_body = True
 
@@ -21,7 +21,9 @@ class KioskAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         path = request.url.raw_path.decode("ascii")
-        request.headers.update(signed_headers(self.kiosk_id, self.secret, request.method, path, request.content))
+        request.headers.update(
+            signed_headers(self.kiosk_id, self.secret, request.method, path, request.content)
+        )
         yield request
 
 
