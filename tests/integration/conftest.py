@@ -17,7 +17,13 @@ from services import CentralServer
 from kiosk.central.auth import register_kiosk
 from kiosk.central.db import make_engine, make_sessionmaker, upgrade
 from kiosk.central.models import Binding, Person
-from kiosk.central.seed import SyntheticPerson, generate_people, letter_sha256, load_reference_data, seed_people
+from kiosk.central.seed import (
+    SyntheticPerson,
+    generate_people,
+    letter_sha256,
+    load_reference_data,
+    seed_people,
+)
 from kiosk.domain.idnumber import make_id_number
 from kiosk.sync.client import central_client
 
@@ -112,13 +118,29 @@ def add_person(
     """Insert a person straight into the registry (tests that need a family shape the seed doesn't have)."""
     today = dt.date.today()
     born = dt.date(today.year - age, 1, 1)  # the birthday has passed: exactly `age` years old
-    county = {"371500": "371502", "331100": "331102", "330100": "330102", "130100": "130102", "330800": "330802"}[area]
+    county = {
+        "371500": "371502",
+        "331100": "331102",
+        "330100": "330102",
+        "130100": "130102",
+        "330800": "330802",
+    }[area]
     parity = 1 if sex == "1" else 0
     certno = make_id_number(county, born, (seq * 2 + parity) % 1000)
     person = Person(
-        psn_no=psn_no, certno=certno, name=f"测试{psn_no[-3:]}", sex=sex, birth_date=born, insutype=insutype,
-        insu_status="1", insured_admdvs=area, phone=phone, card_no=None, card_issuing_admdvs=None,
-        card_generation=None, account_balance_fen=balance_fen,
+        psn_no=psn_no,
+        certno=certno,
+        name=f"测试{psn_no[-3:]}",
+        sex=sex,
+        birth_date=born,
+        insutype=insutype,
+        insu_status="1",
+        insured_admdvs=area,
+        phone=phone,
+        card_no=None,
+        card_issuing_admdvs=None,
+        card_generation=None,
+        account_balance_fen=balance_fen,
     )
     with central.sessions().begin() as db:
         db.add(person)
@@ -131,19 +153,42 @@ def add_binding(central: Central, holder: str, relative: str, area: str, relatio
     with central.sessions().begin() as db:
         db.add(
             Binding(
-                binding_id=binding_id, holder_psn_no=holder, relative_psn_no=relative, admdvs=area,
-                relation_code=relation_code, status="active", valid_from=dt.date.today(), valid_until=None,
-                created_at=dt.datetime.now(dt.UTC), letter_id="zj-family-aid", letter_version=2,
-                letter_sha256=letter_sha256("x"), channel="self", kiosk_id=KIOSK_ID, request_id=str(uuid.uuid4()),
+                binding_id=binding_id,
+                holder_psn_no=holder,
+                relative_psn_no=relative,
+                admdvs=area,
+                relation_code=relation_code,
+                status="active",
+                valid_from=dt.date.today(),
+                valid_until=None,
+                created_at=dt.datetime.now(dt.UTC),
+                letter_id="zj-family-aid",
+                letter_version=2,
+                letter_sha256=letter_sha256("x"),
+                channel="self",
+                kiosk_id=KIOSK_ID,
+                request_id=str(uuid.uuid4()),
             )
         )
     return binding_id
 
 
-def bind_body(central: Central, holder: SyntheticPerson | Person, relative_certno: str, relation_code: str,
-              area: str, **extra: Any) -> dict[str, Any]:
-    letter = {"331100": ("zj-family-aid", 2), "330100": ("zj-family-aid", 2), "330800": ("zj-family-aid", 2),
-              "440300": ("gd-family-aid", 1), "371500": ("sd-family-aid", 1), "130100": ("he-family-aid", 1)}[area]
+def bind_body(
+    central: Central,
+    holder: SyntheticPerson | Person,
+    relative_certno: str,
+    relation_code: str,
+    area: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    letter = {
+        "331100": ("zj-family-aid", 2),
+        "330100": ("zj-family-aid", 2),
+        "330800": ("zj-family-aid", 2),
+        "440300": ("gd-family-aid", 1),
+        "371500": ("sd-family-aid", 1),
+        "130100": ("he-family-aid", 1),
+    }[area]
     body = {
         "request_id": str(uuid.uuid4()),
         "holder_psn_no": holder.psn_no,
@@ -156,4 +201,3 @@ def bind_body(central: Central, holder: SyntheticPerson | Person, relative_certn
     }
     body.update(extra)
     return body
-

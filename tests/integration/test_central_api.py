@@ -41,18 +41,27 @@ def test_health_and_openapi_are_public(central: Central) -> None:
 def test_holder_identified_by_card_sees_own_name(central: Central) -> None:
     head = central.household(1)["00"]
     c = central.client()
-    r = c.post("/v1/holders/identify", json={"card_no": head.card_no, "issuing_admdvs": head.card_issuing_admdvs})
+    r = c.post(
+        "/v1/holders/identify", json={"card_no": head.card_no, "issuing_admdvs": head.card_issuing_admdvs}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["name"] == head.name and body["eligible"] is True
-    assert head.certno not in r.text and body["certno_masked"] == head.certno[:6] + "********" + head.certno[-4:]
+    assert (
+        head.certno not in r.text and body["certno_masked"] == head.certno[:6] + "********" + head.certno[-4:]
+    )
     by_id = c.post("/v1/holders/identify", json={"certno": head.certno})
     assert by_id.json()["psn_no"] == head.psn_no
 
 
 @pytest.mark.parametrize(
     ("household", "reason"),
-    [(4, "holder_status_not_normal"), (5, "holder_status_not_normal"), (9, "area_not_served"), (10, "holder_too_young")],
+    [
+        (4, "holder_status_not_normal"),
+        (5, "holder_status_not_normal"),
+        (9, "area_not_served"),
+        (10, "holder_too_young"),
+    ],
 )
 def test_ineligible_holders_are_told_why(central: Central, household: int, reason: str) -> None:
     head = central.household(household)["00"]
@@ -94,8 +103,15 @@ def test_bind_with_sms_then_revoke_by_relative(central: Central) -> None:
     fam = central.household(1)  # Lishui: SMS to the relative, either side may unbind
     holder, father = fam["00"], fam["51"]
     c = central.client()
-    check = c.post("/v1/bindings/check", json={"holder_psn_no": holder.psn_no, "relative_certno": father.certno,
-                                                 "relation_code": "51", "admdvs": "331100"})
+    check = c.post(
+        "/v1/bindings/check",
+        json={
+            "holder_psn_no": holder.psn_no,
+            "relative_certno": father.certno,
+            "relation_code": "51",
+            "admdvs": "331100",
+        },
+    )
     assert check.status_code == 200, check.text
     assert check.json()["required_verification"] == ["sms"]
     assert check.json()["per_txn_cap_fen"] == 150000
@@ -106,7 +122,10 @@ def test_bind_with_sms_then_revoke_by_relative(central: Central) -> None:
     sent = c.post("/v1/otp/send", json={"holder_psn_no": holder.psn_no, "relative_psn_no": father.psn_no})
     assert sent.status_code == 200, sent.text
     otp_id = sent.json()["otp_id"]
-    assert father.phone is not None and sent.json()["phone_masked"] == father.phone[:3] + "****" + father.phone[-4:]
+    assert (
+        father.phone is not None
+        and sent.json()["phone_masked"] == father.phone[:3] + "****" + father.phone[-4:]
+    )
     _wait_sms(central, father.phone, 1)
     code = _code(central, father.phone)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -145,8 +164,10 @@ def test_bind_with_sms_then_revoke_by_relative(central: Central) -> None:
     ended = c.get(f"/v1/persons/{holder.psn_no}/bindings", params={"include_ended": "true"}).json()
     assert [b["status"] for b in ended["as_holder"]] == ["revoked"]
     assert any("已解除" in m for m in _wait_sms(central, holder.phone, 2))
-    again = c.post(f"/v1/bindings/{binding['binding_id']}/revoke",
-                   json={"request_id": str(uuid.uuid4()), "by_psn_no": holder.psn_no})
+    again = c.post(
+        f"/v1/bindings/{binding['binding_id']}/revoke",
+        json={"request_id": str(uuid.uuid4()), "by_psn_no": holder.psn_no},
+    )
     assert (again.status_code, again.json()["error"]) == (422, "binding_not_active")
 
 
@@ -156,8 +177,15 @@ def test_minor_gets_no_sms_and_holder_binds_as_guardian(central: Central) -> Non
     c = central.client()
     r = c.post("/v1/otp/send", json={"holder_psn_no": holder.psn_no, "relative_psn_no": son.psn_no})
     assert (r.status_code, r.json()["error"]) == (422, "otp_not_for_minor")
-    check = c.post("/v1/bindings/check", json={"holder_psn_no": holder.psn_no, "relative_certno": son.certno,
-                                                 "relation_code": "20", "admdvs": "331100"}).json()
+    check = c.post(
+        "/v1/bindings/check",
+        json={
+            "holder_psn_no": holder.psn_no,
+            "relative_certno": son.certno,
+            "relation_code": "20",
+            "admdvs": "331100",
+        },
+    ).json()
     assert check["required_verification"] == [] and check["relative_is_minor"] is True
     created = c.post("/v1/bindings", json=bind_body(central, holder, son.certno, "20", "331100"))
     assert created.status_code == 201, created.text
@@ -183,8 +211,12 @@ def test_binding_rules_refuse_with_reason(
     relative = fam[relation] if relation != "00" else fam["10"]
     r = central.client().post(
         "/v1/bindings/check",
-        json={"holder_psn_no": holder.psn_no, "relative_certno": relative.certno, "relation_code": code,
-              "admdvs": area},
+        json={
+            "holder_psn_no": holder.psn_no,
+            "relative_certno": relative.certno,
+            "relation_code": code,
+            "admdvs": area,
+        },
     )
     assert (r.status_code, r.json()["error"]) == (422, error)
     body = bind_body(central, holder, relative.certno, code, area)
@@ -197,30 +229,51 @@ def test_quzhou_needs_the_relatives_card_and_refuses_agents(central: Central) ->
     holder = add_person(central, psn_no="QZ0000000001", age=40, sex="1", area="330800", seq=1)
     mother = add_person(central, psn_no="QZ0000000002", age=66, sex="2", area="330800", seq=2)
     c = central.client()
-    check = c.post("/v1/bindings/check", json={"holder_psn_no": holder.psn_no, "relative_certno": mother.certno,
-                                                 "relation_code": "52", "admdvs": "330800"})
+    check = c.post(
+        "/v1/bindings/check",
+        json={
+            "holder_psn_no": holder.psn_no,
+            "relative_certno": mother.certno,
+            "relation_code": "52",
+            "admdvs": "330800",
+        },
+    )
     assert check.json()["required_verification"] == ["card"]
     assert check.json()["reserve_fen"] == 100000
     no_card = c.post("/v1/bindings", json=bind_body(central, holder, mother.certno, "52", "330800"))
     assert (no_card.status_code, no_card.json()["error"]) == (422, "relative_card_required")
-    agent = c.post("/v1/bindings", json=bind_body(central, holder, mother.certno, "52", "330800",
-                                                   relative_card_verified=True, channel="agent"))
+    agent = c.post(
+        "/v1/bindings",
+        json=bind_body(
+            central, holder, mother.certno, "52", "330800", relative_card_verified=True, channel="agent"
+        ),
+    )
     assert agent.json()["error"] == "agent_not_allowed"
-    ok = c.post("/v1/bindings", json=bind_body(central, holder, mother.certno, "52", "330800",
-                                                relative_card_verified=True))
+    ok = c.post(
+        "/v1/bindings",
+        json=bind_body(central, holder, mother.certno, "52", "330800", relative_card_verified=True),
+    )
     assert ok.status_code == 201, ok.text
 
 
 def test_letter_must_be_current_and_genuine(central: Central) -> None:
     fam = central.household(1)
     c = central.client()
-    old = bind_body(central, fam["00"], fam["20"].certno, "20", "331100", letter_version=1,
-                    letter_sha256=central.letter_sha("zj-family-aid", 1))
+    old = bind_body(
+        central,
+        fam["00"],
+        fam["20"].certno,
+        "20",
+        "331100",
+        letter_version=1,
+        letter_sha256=central.letter_sha("zj-family-aid", 1),
+    )
     assert c.post("/v1/bindings", json=old).json()["error"] == "letter_outdated"
     forged = bind_body(central, fam["00"], fam["20"].certno, "20", "331100", letter_sha256="0" * 64)
     assert c.post("/v1/bindings", json=forged).json()["error"] == "letter_unknown"
-    en = bind_body(central, fam["00"], fam["20"].certno, "20", "331100",
-                   letter_sha256=central.letter_sha(lang="en"))
+    en = bind_body(
+        central, fam["00"], fam["20"].certno, "20", "331100", letter_sha256=central.letter_sha(lang="en")
+    )
     assert c.post("/v1/bindings", json=en).status_code == 201
 
 
@@ -228,47 +281,72 @@ def test_only_the_holder_may_unbind_where_the_area_says_so(central: Central) -> 
     fam = central.household(8)  # Shijiazhuang: unbind_by = holder, SMS verification
     holder, sister = fam["00"], fam["77"]
     c = central.client()
-    otp_id = c.post("/v1/otp/send", json={"holder_psn_no": holder.psn_no, "relative_psn_no": sister.psn_no}).json()[
-        "otp_id"
-    ]
+    otp_id = c.post(
+        "/v1/otp/send", json={"holder_psn_no": holder.psn_no, "relative_psn_no": sister.psn_no}
+    ).json()["otp_id"]
     assert sister.phone is not None
     _wait_sms(central, sister.phone, 1)
     c.post("/v1/otp/verify", json={"otp_id": otp_id, "code": _code(central, sister.phone)})
-    created = c.post("/v1/bindings", json=bind_body(central, holder, sister.certno, "77", "130100", otp_id=otp_id))
+    created = c.post(
+        "/v1/bindings", json=bind_body(central, holder, sister.certno, "77", "130100", otp_id=otp_id)
+    )
     assert created.status_code == 201, created.text
     bid = created.json()["binding_id"]
-    by_sister = c.post(f"/v1/bindings/{bid}/revoke", json={"request_id": str(uuid.uuid4()), "by_psn_no": sister.psn_no})
+    by_sister = c.post(
+        f"/v1/bindings/{bid}/revoke", json={"request_id": str(uuid.uuid4()), "by_psn_no": sister.psn_no}
+    )
     assert (by_sister.status_code, by_sister.json()["error"]) == (422, "unbind_not_allowed_for_side")
     stranger = central.household(1)["00"]
-    r = c.post(f"/v1/bindings/{bid}/revoke", json={"request_id": str(uuid.uuid4()), "by_psn_no": stranger.psn_no})
+    r = c.post(
+        f"/v1/bindings/{bid}/revoke", json={"request_id": str(uuid.uuid4()), "by_psn_no": stranger.psn_no}
+    )
     assert (r.status_code, r.json()["error"]) == (403, "not_a_party")
-    r = c.post(f"/v1/bindings/{bid}/revoke", json={"request_id": str(uuid.uuid4()), "by_psn_no": holder.psn_no})
+    r = c.post(
+        f"/v1/bindings/{bid}/revoke", json={"request_id": str(uuid.uuid4()), "by_psn_no": holder.psn_no}
+    )
     assert r.json()["status"] == "revoked"
 
 
 def test_otp_resend_is_throttled_and_attempts_are_limited(central: Central) -> None:
     fam = central.household(1)
     c = central.client()
-    first = c.post("/v1/otp/send", json={"holder_psn_no": fam["00"].psn_no, "relative_psn_no": fam["52"].psn_no})
+    first = c.post(
+        "/v1/otp/send", json={"holder_psn_no": fam["00"].psn_no, "relative_psn_no": fam["52"].psn_no}
+    )
     assert first.status_code == 200
-    again = c.post("/v1/otp/send", json={"holder_psn_no": fam["00"].psn_no, "relative_psn_no": fam["52"].psn_no})
+    again = c.post(
+        "/v1/otp/send", json={"holder_psn_no": fam["00"].psn_no, "relative_psn_no": fam["52"].psn_no}
+    )
     assert (again.status_code, again.json()["error"]) == (429, "otp_throttled")
     otp_id = first.json()["otp_id"]
-    errors = [c.post("/v1/otp/verify", json={"otp_id": otp_id, "code": "000000"}).json()["error"] for _ in range(6)]
+    errors = [
+        c.post("/v1/otp/verify", json={"otp_id": otp_id, "code": "000000"}).json()["error"] for _ in range(6)
+    ]
     # 000000 may be the real code once in a million; then the first answer is a success and this fails loudly
     assert errors[:4] == ["otp_wrong"] * 4 and errors[4:] == ["otp_locked", "otp_locked"]
 
 
 def test_settlement_uses_own_account_then_holder_within_caps(central: Central) -> None:
     # Lishui: 1,500 yuan per settlement, 3,000 yuan per day from one holder for one relative
-    holder = add_person(central, psn_no="LS0000000001", age=45, sex="1", area="331100", balance_fen=1_000_000, seq=1)
-    father = add_person(central, psn_no="LS0000000002", age=75, sex="1", area="331100", balance_fen=20_000, seq=2)
+    holder = add_person(
+        central, psn_no="LS0000000001", age=45, sex="1", area="331100", balance_fen=1_000_000, seq=1
+    )
+    father = add_person(
+        central, psn_no="LS0000000002", age=75, sex="1", area="331100", balance_fen=20_000, seq=2
+    )
     add_binding(central, holder.psn_no, father.psn_no, "331100", "51")
     c = central.client()
 
     def pay(amount: int) -> dict[str, object]:
-        r = c.post("/v1/settlements", json={"settlement_id": str(uuid.uuid4()), "relative_certno": father.certno,
-                                            "amount_fen": amount, "institution_kind": "pharmacy"})
+        r = c.post(
+            "/v1/settlements",
+            json={
+                "settlement_id": str(uuid.uuid4()),
+                "relative_certno": father.certno,
+                "amount_fen": amount,
+                "institution_kind": "pharmacy",
+            },
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
@@ -276,7 +354,11 @@ def test_settlement_uses_own_account_then_holder_within_caps(central: Central) -
     assert (first["own_account_fen"], first["cash_fen"]) == (20_000, 130_000)
     assert first["mutual_aid"] == [{"holder_name_masked": "测***1", "amount_fen": 150_000}]
     second = pay(200_000)
-    assert (second["own_account_fen"], second["mutual_aid"][0]["amount_fen"], second["cash_fen"]) == (0, 150_000, 50_000)
+    assert (second["own_account_fen"], second["mutual_aid"][0]["amount_fen"], second["cash_fen"]) == (
+        0,
+        150_000,
+        50_000,
+    )
     third = pay(100_000)  # the daily cap of 3,000 yuan is used up
     assert (third["mutual_aid"], third["cash_fen"]) == ([], 100_000)
     usage = c.get(f"/v1/persons/{holder.psn_no}/usage").json()
@@ -305,11 +387,15 @@ def test_unsigned_or_badly_signed_requests_write_nothing(central: Central) -> No
 
     fresh = signed_headers("test-kiosk-01", central.secret, "POST", "/v1/bindings", raw)
     tampered = raw.replace(b'"20"', b'"30"')
-    r = httpx.post(url + "/v1/bindings", content=tampered, headers={**fresh, "Content-Type": "application/json"})
+    r = httpx.post(
+        url + "/v1/bindings", content=tampered, headers={**fresh, "Content-Type": "application/json"}
+    )
     assert r.json()["params"]["reason"] == "bad_signature"
     assert central.client().get(f"/v1/persons/{fam['00'].psn_no}/bindings").json()["as_holder"] == []
 
     ok = httpx.post(url + "/v1/bindings", content=raw, headers={**fresh, "Content-Type": "application/json"})
     assert ok.status_code == 201, ok.text
-    replay = httpx.post(url + "/v1/bindings", content=raw, headers={**fresh, "Content-Type": "application/json"})
+    replay = httpx.post(
+        url + "/v1/bindings", content=raw, headers={**fresh, "Content-Type": "application/json"}
+    )
     assert (replay.status_code, replay.json()["params"]["reason"]) == (401, "replayed")
