@@ -12,11 +12,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import BackgroundTasks, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException
 
 import kiosk
 from kiosk.central import auth, bindings, money, otp, registry, schemas, sms
@@ -84,6 +86,18 @@ def create_app(settings: CentralSettings) -> FastAPI:
             error="invalid_request", message="the request is malformed", params={"errors": errors}
         )
         return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        # FastAPI answers a body it cannot decode (not UTF-8) with a bare 400; like a JSON syntax error
+        # it is a malformed request, which the API documents as 422 invalid_request.
+        if exc.status_code == 400:
+            errors = [{"loc": ["body"], "msg": str(exc.detail)}]
+            body = schemas.ErrorOut(
+                error="invalid_request", message="the request is malformed", params={"errors": errors}
+            )
+            return JSONResponse(body.model_dump(), status_code=422)
+        return await http_exception_handler(request, exc)
 
     async def signed(request: Request) -> str:
         body = await request.body()

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.central import otp, registry, schemas
-from kiosk.central.clock import local_date
+from kiosk.central.clock import aware, local_date
 from kiosk.central.errors import ApiError, not_found
 from kiosk.central.models import Binding, BindingEvent, ConsentLetter, Person, SmsMessage
 from kiosk.domain import eligibility
@@ -114,8 +114,8 @@ def binding_out(
         admdvs=b.admdvs,
         valid_from=b.valid_from,
         valid_until=b.valid_until,
-        created_at=b.created_at,
-        ended_at=b.ended_at,
+        created_at=aware(b.created_at),  # SQLite returns naive UTC instants
+        ended_at=None if b.ended_at is None else aware(b.ended_at),
         ended_by=b.ended_by,
     ).model_dump(mode="json")
 
@@ -283,4 +283,4 @@ def history(db: Session, binding_id: str) -> list[schemas.BindingEventOut]:
     events = db.scalars(
         select(BindingEvent).where(BindingEvent.binding_id == binding_id).order_by(BindingEvent.id)
     )
-    return [schemas.BindingEventOut(event=e.event, at=e.at, actor=e.actor) for e in events]
+    return [schemas.BindingEventOut(event=e.event, at=aware(e.at), actor=e.actor) for e in events]

@@ -16,7 +16,8 @@ STATUS_NORMAL = "1"  # psn_insu_stas: 1 正常参保, 2 暂停, 4 终止
 # Youngest age gap between one generation and the next that the kiosk accepts without staff (a parent
 # 14 years older than a child is rare but real; younger gaps are almost surely a typing mistake).
 MIN_GENERATION_GAP_YEARS = 14
-MIN_SPOUSE_AGE = 20  # the lower legal marriage age in China (Civil Code art. 1047)
+# Legal marriage age by sex (Civil Code art. 1047): men 22, women 20.
+MIN_SPOUSE_AGE = {Sex.MALE: 22, Sex.FEMALE: 20}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +67,12 @@ def check_relation_plausible(holder: Person, relative: Person, relation_code: st
     if generation < 0 and -gap < MIN_GENERATION_GAP_YEARS * -generation:
         raise Ineligible("relation_age_implausible", relation=relation_code)
     if rel.generation is Generation.SAME:
-        if rel.older is True and not relative.birth_date < holder.birth_date:
+        # Twins share a birth date and are still 兄/弟/姐/妹 to each other: only the wrong order is refused.
+        if rel.older is True and relative.birth_date > holder.birth_date:
             raise Ineligible("relation_age_implausible", relation=relation_code)
-        if rel.older is False and not relative.birth_date > holder.birth_date:
+        if rel.older is False and relative.birth_date < holder.birth_date:
             raise Ineligible("relation_age_implausible", relation=relation_code)
-        if rel.older is None and min(holder.age(today), relative.age(today)) < MIN_SPOUSE_AGE:
+        if rel.older is None and any(p.age(today) < MIN_SPOUSE_AGE[p.sex] for p in (holder, relative)):
             raise Ineligible("relation_age_implausible", relation=relation_code)
 
 

@@ -14,14 +14,14 @@ def mask_id(value: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张三明 → 张*明, 张三 → 张*, 欧阳娜娜 → 欧**娜; Latin names keep first and last letter per word."""
+    """张三明 → 张*明, 张三 → 张*, 欧阳娜娜 → 欧**娜, 张 → *; Latin names: first and last letter per word."""
     name = (name or "").strip()
     if not name:
         return ""
     if " " in name:
         return " ".join(mask_name(part) for part in name.split())
     if len(name) == 1:
-        return name
+        return "*"
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]

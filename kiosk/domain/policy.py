@@ -178,6 +178,14 @@ def parse_policy(raw: Mapping[str, Any], where: str = "policy") -> AreaPolicy:
 def parse_policies(raw: Mapping[str, Any], where: str = "policies") -> dict[str, AreaPolicy]:
     """A document `{"area": [ {...}, ... ]}` → policies by admdvs; duplicate areas are an error."""
     areas = raw.get("area") if isinstance(raw, Mapping) else None
+    if isinstance(raw, Mapping):
+        unknown = [str(k) for k in raw if k != "area"]
+        if unknown:  # a `[[areas]]` typo must not silently drop an area
+            raise PolicyError(
+                detail=f"{where}: unknown top-level keys {unknown} (expected only 'area')",
+                where=where,
+                field=unknown[0],
+            )
     if not isinstance(areas, list) or not areas:
         raise PolicyError(detail=f"{where}: expected a non-empty list 'area'", where=where)
     out: dict[str, AreaPolicy] = {}
@@ -195,6 +203,8 @@ def parse_policies(raw: Mapping[str, Any], where: str = "policies") -> dict[str,
 def loads_policies(text: str, fmt: str = "toml", where: str = "policies") -> dict[str, AreaPolicy]:
     """Parse TOML or JSON text; syntax errors become PolicyError with the position."""
     try:
+        if fmt not in ("toml", "json"):
+            raise PolicyError(detail=f"{where}: unknown format {fmt!r} (toml or json)", where=where)
         raw = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise PolicyError(detail=f"{where}: {exc}", where=where) from None

@@ -64,6 +64,11 @@ def settle(amount_fen: int, own_balance_fen: int, holders: Sequence[HolderShare]
     """Split a bill: own account first, then each holder in binding order as far as their room goes."""
     if amount_fen < 0 or own_balance_fen < 0:
         raise ValueError("amounts must not be negative")
+    for h in holders:
+        if min(h.reserve_fen, h.used_today_fen, h.used_year_fen) < 0:
+            raise ValueError("a holder's reserve and amounts used must not be negative")
+    if len({h.holder_psn_no for h in holders}) != len(holders):
+        raise ValueError("a holder is listed twice")
     own = min(amount_fen, own_balance_fen)
     left = amount_fen - own
     shares: list[tuple[str, int]] = []

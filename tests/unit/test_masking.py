@@ -41,7 +41,7 @@ def test_mask_id(value: str, masked: str) -> None:
         ("张三", "张*"),
         ("欧阳娜娜", "欧**娜"),
         ("司马相如", "司**如"),
-        ("李", "李"),
+        ("李", "*"),  # a one-character name keeps nothing
         ("  张三明 ", "张*明"),
         ("", ""),
         ("   ", ""),

@@ -423,3 +423,15 @@ def test_empty_toml_document_has_no_area() -> None:
     with pytest.raises(PolicyError) as info:
         loads_policies("", "toml")
     assert "'area'" in str(info.value)
+
+
+def test_an_unknown_text_format_is_refused() -> None:
+    with pytest.raises(PolicyError) as info:
+        loads_policies("area = []", fmt="yaml")
+    assert "unknown format 'yaml'" in str(info.value)
+
+
+def test_an_unknown_top_level_key_is_refused() -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policies({"area": [policy_dict()], "areas": [policy_dict()]})
+    assert info.value.params["field"] == "areas"

@@ -281,3 +281,17 @@ def test_format_fen_round_trips(amount: int) -> None:
     assert int(text.replace(",", "").replace(".", "")) == amount
     assert text.rsplit(".", 1)[1].isdigit()
     assert len(text.rsplit(".", 1)[1]) == 2
+
+
+@pytest.mark.parametrize(
+    "holders",
+    [
+        [HolderShare("H1", 100, 0, 0, 0, 0, used_today_fen=-1)],
+        [HolderShare("H1", 100, -5, 0, 0, 0)],
+        [HolderShare("H1", 100, 0, 0, 0, 0), HolderShare("H1", 100, 0, 0, 0, 0)],
+    ],
+    ids=["negative-used", "negative-reserve", "holder-twice"],
+)
+def test_settle_refuses_inconsistent_holders(holders: list[HolderShare]) -> None:
+    with pytest.raises(ValueError):
+        settle(500, 0, holders)
