@@ -146,6 +146,11 @@ def create(
     policy = registry.area_policy(db, body.admdvs)
     if body.channel is schemas.Channel.AGENT and not policy.agent_allowed:
         raise ApiError(422, "agent_not_allowed", "this area does not accept bindings by an agent")
+    unknown_letter = ApiError(
+        422, "letter_unknown", "the commitment letter accepted is not one this service published"
+    )
+    if "\x00" in body.letter_id:  # no letter id holds a NUL; PostgreSQL text cannot even be asked about one
+        raise unknown_letter
     letter = db.get(ConsentLetter, (body.letter_id, body.letter_version, "zh-CN"))
     accepted = db.scalars(
         select(ConsentLetter.sha256).where(
@@ -153,9 +158,7 @@ def create(
         )
     ).all()
     if letter is None or body.letter_sha256 not in accepted:
-        raise ApiError(
-            422, "letter_unknown", "the commitment letter accepted is not one this service published"
-        )
+        raise unknown_letter
     if (body.letter_id, body.letter_version) != (policy.consent_letter.id, policy.consent_letter.version):
         raise ApiError(
             422, "letter_outdated", "the area's commitment letter has changed; read and accept it again"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kiosk.central import registry, schemas
 from kiosk.central.bindings import _active
 from kiosk.central.clock import local_date
+from kiosk.central.errors import ApiError
 from kiosk.central.models import Binding, Person, SettlementRecord, UsageRecord
 from kiosk.domain.masking import mask_name
 from kiosk.domain.settlement import HolderShare, settle
@@ -31,7 +32,10 @@ def create_settlement(
     db: Session, now: dt.datetime, client_id: str, body: schemas.SettlementIn
 ) -> tuple[int, dict[str, Any]]:
     occurred_at = body.occurred_at or now
-    day = local_date(occurred_at)
+    try:
+        day = local_date(occurred_at)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00Z is already in the year 10000 in China
+        raise ApiError(422, "occurred_at_out_of_range", "the settlement time is out of range") from None
     relative_ref = registry.person_by_certno(db, body.relative_certno)
     bindings = db.scalars(
         select(Binding)

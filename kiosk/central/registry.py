@@ -56,7 +56,8 @@ def area_out(area: Area) -> schemas.AreaOut:
 
 
 def letter(db: Session, letter_id: str, version: int, lang: str) -> ConsentLetter:
-    found = db.get(ConsentLetter, (letter_id, version, lang))
+    # No letter id holds a NUL (PostgreSQL text cannot), and asking PostgreSQL about one is a driver error.
+    found = None if "\x00" in letter_id else db.get(ConsentLetter, (letter_id, version, lang))
     if found is None:
         raise not_found("letter")
     return found

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
@@ -15,14 +16,17 @@ class KioskAuth(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, kiosk_id: str, secret: str) -> None:
+    def __init__(self, kiosk_id: str, secret: str, clock: Callable[[], float] = time.time) -> None:
         self.kiosk_id = kiosk_id
         self.secret = secret
+        self.clock = clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         path = request.url.raw_path.decode("ascii")
         request.headers.update(
-            signed_headers(self.kiosk_id, self.secret, request.method, path, request.content)
+            signed_headers(
+                self.kiosk_id, self.secret, request.method, path, request.content, now=self.clock()
+            )
         )
         yield request
 
