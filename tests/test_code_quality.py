@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SOURCES = tuple(d for d in ("kiosk", "devices", "screens", "tests", "benchmarks") if (ROOT / d).is_dir())
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,12 @@ from kiosk.central.demo import run_demo
 
 def kiosk(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk", *args], capture_output=True, text=True, timeout=120, cwd=cwd, check=False
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"kiosk {' '.join(args)} failed: {result.stderr}")
@@ -23,7 +28,9 @@ def kiosk(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess
 
 
 def test_seed_add_kiosk_serve_and_call(database_url: str, tmp_path: Path) -> None:
-    listed = kiosk("central", "seed", "--people", "40", "--seed", "9", "--list", "--database-url", database_url)
+    listed = kiosk(
+        "central", "seed", "--people", "40", "--seed", "9", "--list", "--database-url", database_url
+    )
     people = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(people) == 40 and "seeded 40 new people" in listed.stderr
     again = kiosk("central", "seed", "--people", "40", "--seed", "9", "--database-url", database_url)
@@ -44,8 +51,16 @@ def test_seed_add_kiosk_serve_and_call(database_url: str, tmp_path: Path) -> Non
         holder = json.loads(kiosk("central", "call", "POST", "/v1/holders/identify", body, *common).stdout)
         assert holder["psn_no"] == people[0]["psn_no"]
         (tmp_path / "wrong").write_text("wrong-secret")
-        refused = kiosk("central", "call", "GET", "/v1/areas", *common[:4], "--secret-file", str(tmp_path / "wrong"),
-                        check=False)
+        refused = kiosk(
+            "central",
+            "call",
+            "GET",
+            "/v1/areas",
+            *common[:4],
+            "--secret-file",
+            str(tmp_path / "wrong"),
+            check=False,
+        )
         assert refused.returncode == 1 and "bad_signature" in refused.stdout
 
 
