@@ -8,7 +8,7 @@ from kiosk.domain.errors import DomainError
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, key: str, message: str = "", **params: Any) -> None:
+    def __init__(self, status: int, key: str, message: str = "", /, **params: Any) -> None:
         self.status = status
         self.key = key
         self.message = message or key.replace("_", " ")
