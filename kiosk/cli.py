@@ -46,6 +46,21 @@ def _parser() -> argparse.ArgumentParser:
     db_arg(add)
     add.add_argument("kiosk_id")
 
+    def config_arg(cp: argparse.ArgumentParser) -> None:
+        cp.add_argument("--config", default=argparse.SUPPRESS, help="path of kiosk.toml")
+
+    db = sub.add_parser("db", help="the terminal's local store")
+    dsub = db.add_subparsers(dest="db_command", required=True)
+    config_arg(dsub.add_parser("upgrade", help="create or migrate the store (WAL, synchronous=FULL)"))
+
+    sync = sub.add_parser("sync", help="push queued requests to central and pull policy")
+    config_arg(sync)
+    sync.add_argument("--once", action="store_true", help="one cycle, then exit (0 when the queue is empty)")
+
+    config_arg(
+        sub.add_parser("doctor", help="check config, store, central link and queue; exit 0 when healthy")
+    )
+
     call = csub.add_parser("call", help="send one signed request to a central service and print the answer")
     call.add_argument("method", choices=["GET", "POST"])
     call.add_argument("path", help="e.g. /v1/areas")
@@ -76,6 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo()
     if args.command == "central":
         return _central(args, config)
+    if args.command == "db":
+        from kiosk.store.db import upgrade
+
+        upgrade(config.store.resolved_path())
+        print(f"store {config.store.resolved_path()} is at the latest schema")
+        return 0
+    if args.command == "sync":
+        return _sync(config, args.once)
+    if args.command == "doctor":
+        from kiosk.doctor import report, run_checks
+
+        text, code = report(run_checks(config))
+        print(text)
+        return code
     _parser().print_help()
     return 0
 
@@ -222,3 +251,41 @@ def _call(args: argparse.Namespace, config: object) -> int:
             )
     print(json.dumps(response.json(), ensure_ascii=False, indent=2))
     return 0 if response.is_success else 1
+
+
+def _sync(config: object, once: bool) -> int:
+    from kiosk.config import Config
+    from kiosk.store.repository import Store
+    from kiosk.sync.client import terminal_client
+    from kiosk.sync.worker import SyncWorker
+
+    assert isinstance(config, Config)  # noqa: S101
+    try:
+        client = terminal_client(config)
+    except ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    store = Store.open(config.store)
+    worker = SyncWorker(store, client, config.sync)
+    try:
+        if not once:
+            worker.run_forever()
+            return 0
+        report = worker.run_once()
+        count, _oldest = store.queue_stats()
+        print(
+            f"sent {report.sent}: {report.accepted} accepted, {report.rejected} rejected, "
+            f"{report.retry_later} to retry; {count} still queued"
+            + (f"; {report.error}" if report.error else "")
+        )
+        for request_id in report.conflicts:
+            print(
+                f"conflict: request {request_id} was already used at central with another body",
+                file=sys.stderr,
+            )
+        return 0 if count == 0 and report.error is None else 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        client.close()
+        store.close()

@@ -49,13 +49,44 @@ class TerminalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """[store]: the terminal's durable local store (SQLite, WAL, synchronous=FULL)."""
+
+    path: str = ""  # SQLite file; empty = $XDG_DATA_HOME/family-aid-kiosk/terminal.db
+    key_file: str = ""  # key of the encrypted fields (created 0600 on first use); empty = next to the store
+
+    def resolved_path(self) -> Path:
+        return Path(self.path) if self.path else data_dir() / "terminal.db"
+
+    def resolved_key_file(self) -> Path:
+        return Path(self.key_file) if self.key_file else self.resolved_path().with_suffix(".key")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    """[sync]: how the terminal pushes its outbox and pulls policy from central."""
+
+    interval_s: float = 5.0  # pause between sync cycles when there is nothing to do
+    backoff_base_s: float = 1.0  # first retry delay of a failed request; doubles each time, with jitter
+    backoff_max_s: float = 300.0  # longest retry delay
+    timeout_s: float = 10.0  # one HTTP request to central
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     central: CentralConfig = field(default_factory=CentralConfig)
     terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     source: str = "<defaults>"
 
 
-_SECTIONS: dict[str, type[Any]] = {"central": CentralConfig, "terminal": TerminalConfig}
+_SECTIONS: dict[str, type[Any]] = {
+    "central": CentralConfig,
+    "terminal": TerminalConfig,
+    "store": StoreConfig,
+    "sync": SyncConfig,
+}
 
 
 def _section(cls: type[Any], raw: Any, where: str) -> Any:
@@ -67,10 +98,16 @@ def _section(cls: type[Any], raw: Any, where: str) -> Any:
         if key not in known:
             raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
         expected = type(getattr(cls(), key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
         if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
             raise ConfigError(f"{where}.{key}: must be {expected.__name__}, got {type(value).__name__}")
         values[key] = value
     section = cls(**values)
+    if isinstance(section, SyncConfig):
+        for name in ("interval_s", "backoff_base_s", "backoff_max_s", "timeout_s"):
+            if getattr(section, name) <= 0:
+                raise ConfigError(f"{where}.{name}: must be greater than 0")
     if isinstance(section, CentralConfig):
         if not (0 < section.port < 65536):
             raise ConfigError(f"{where}.port: must be 1-65535")

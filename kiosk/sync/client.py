@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,3 +35,21 @@ class KioskAuth(httpx.Auth):
 def central_client(base_url: str, kiosk_id: str, secret: str, **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("timeout", httpx.Timeout(10.0, connect=3.0))
     return httpx.Client(base_url=base_url, auth=KioskAuth(kiosk_id, secret), **kwargs)
+
+
+def terminal_client(config: Any) -> httpx.Client:
+    """This terminal's signed client, from kiosk.toml's [terminal] and [sync]; ConfigError if unusable."""
+    from kiosk.config import Config, ConfigError
+
+    assert isinstance(config, Config)  # noqa: S101 - typed loosely to keep this module's imports light
+    tc = config.terminal
+    if not tc.kiosk_id or not tc.secret_file:
+        raise ConfigError(f"{config.source}: [terminal] kiosk_id and secret_file are required (see README)")
+    try:
+        secret = Path(tc.secret_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{tc.secret_file}: cannot read the kiosk secret: {exc.strerror}") from None
+    if not secret:
+        raise ConfigError(f"{tc.secret_file}: the kiosk secret file is empty")
+    timeout = httpx.Timeout(config.sync.timeout_s, connect=min(3.0, config.sync.timeout_s))
+    return central_client(tc.central_url, tc.kiosk_id, secret, timeout=timeout)
