@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.config import ConfigError, load_config
+from kiosk.logs import configure as configure_logging
 
 log = logging.getLogger("kiosk")
 
@@ -73,13 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:  # their INFO lines would bury what an operator needs to read
-        for noisy in ("alembic", "httpx"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
