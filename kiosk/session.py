@@ -1,0 +1,366 @@
+"""The citizen's session as a state machine: the steps of DESIGN §4, what was collected, and wipe().
+
+Screens call these methods (blocking ones from worker threads) and show what they return; every rule of
+the flow lives here or below, never in a screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from devices.reader import CardData, PinResult
+from kiosk.domain.errors import DomainError, InvalidIdNumber
+from kiosk.domain.idnumber import age_on, parse_id_number
+from kiosk.domain.masking import mask_id
+from kiosk.domain.policy import AreaPolicy
+from kiosk.domain.relations import relation
+from kiosk.services import Backend, CentralRefused
+from kiosk.store.models import Submission
+from kiosk.store.repository import BindDraft, UnbindDraft
+
+
+class Step(enum.Enum):
+    ATTRACT = "attract"
+    PIN = "pin"
+    BLOCKED = "blocked"
+    INELIGIBLE = "ineligible"
+    MENU = "menu"
+    LETTER = "letter"
+    AREA = "area"
+    RELATION = "relation"
+    RELATIVE = "relative"
+    RELATIVE_CONFIRM = "relative_confirm"
+    VERIFY = "verify"
+    CONFIRM = "confirm"
+    RECEIPT = "receipt"
+    BINDINGS = "bindings"
+    UNBIND_CONFIRM = "unbind_confirm"
+    UNBIND_RECEIPT = "unbind_receipt"
+    USAGE = "usage"
+    GUIDES = "guides"
+
+
+class SessionError(DomainError):
+    """A step was asked for out of order (a bug or a stale screen), or a citizen input was refused."""
+
+
+@dataclass
+class Session:
+    """Everything one citizen's visit collected. `wipe()` forgets all of it."""
+
+    backend: Backend
+    lang: str = "zh-CN"
+    step: Step = Step.ATTRACT
+    card: CardData | None = None
+    pin_tries_left: int | None = None
+    holder: dict[str, Any] | None = None
+    ineligible_reason: str | None = None
+    area: str | None = None
+    letter: dict[str, Any] | None = None
+    relation_code: str | None = None
+    relative_certno: str | None = None
+    relative_check: dict[str, Any] | None = None
+    relative_card_verified: bool = False
+    otp: dict[str, Any] | None = None
+    otp_verified: bool = False
+    receipt: Submission | None = None
+    receipts: list[Submission] = field(default_factory=list)
+    bindings: dict[str, Any] | None = None
+    unbind_target: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None
+
+    # --- the card and the PIN ---------------------------------------------------------------------------
+
+    def card_inserted(self, card: CardData) -> None:
+        self.wipe()
+        self.card = card
+        self.step = Step.PIN
+
+    def pin_entered(self, result: PinResult) -> None:
+        """After the card answered VERIFY: identify the holder at central (blocking)."""
+        self._expect(Step.PIN)
+        if result.blocked:
+            self.pin_tries_left = 0
+            self.step = Step.BLOCKED
+            return
+        if not result.ok:
+            self.pin_tries_left = result.tries_left
+            raise SessionError("pin_wrong", tries_left=result.tries_left)
+        assert self.card is not None  # noqa: S101 - PIN follows a card
+        if self.card.certno and self.card.generation == 2:
+            holder = self.backend.identify_by_certno(self.card.certno)
+        else:
+            holder = self.backend.identify_holder(self.card.card_no, self.card.issuing_admdvs)
+        self.holder = holder
+        if not holder["eligible"]:
+            self.ineligible_reason = holder["ineligible_reason"]
+            self.step = Step.INELIGIBLE
+            return
+        self.area = holder["insured_admdvs"]
+        self.step = Step.MENU
+
+    # --- the bind flow ----------------------------------------------------------------------------------
+
+    def policy(self) -> AreaPolicy:
+        assert self.area is not None  # noqa: S101
+        policy = self.backend.policy(self.area)
+        if policy is None:
+            raise SessionError("policy_unknown", area=self.area)
+        return policy
+
+    def start_bind(self) -> None:
+        self._expect(Step.MENU, Step.RECEIPT, Step.BINDINGS)
+        policy = self.policy()
+        ref = policy.consent_letter
+        found = self.backend.letter(ref.id, ref.version, self.lang) or self.backend.letter(
+            ref.id, ref.version, "zh-CN"
+        )
+        if found is None:
+            raise SessionError("letter_missing")
+        self.letter = {
+            "letter_id": found.letter_id,
+            "version": found.version,
+            "title": found.title,
+            "body": found.body,
+            "sha256": found.sha256,
+            "lang": found.lang,
+        }
+        self.step = Step.LETTER
+
+    def accept_letter(self, read_to_end: bool) -> None:
+        self._expect(Step.LETTER)
+        if not read_to_end:
+            raise SessionError("letter_not_read")
+        self.step = Step.AREA
+
+    def area_choices(self) -> list[str]:
+        """The areas this holder may bind in: their insured area (their account lives there)."""
+        assert self.holder is not None  # noqa: S101
+        return [self.holder["insured_admdvs"]]
+
+    def choose_area(self, admdvs: str) -> None:
+        self._expect(Step.AREA)
+        if admdvs not in self.area_choices():
+            raise SessionError("area_not_allowed", area=admdvs)
+        self.area = admdvs
+        self.step = Step.RELATION
+
+    def relation_choices(self) -> list[str]:
+        return list(self.policy().allowed_relations)
+
+    def choose_relation(self, code: str) -> None:
+        self._expect(Step.RELATION)
+        if code not in self.relation_choices():
+            raise SessionError("relation_not_allowed", relation=code)
+        self.relation_code = code
+        self.relative_certno = None
+        self.relative_check = None
+        self.step = Step.RELATIVE
+
+    def enter_relative(self, certno_text: str, *, by_card: bool = False) -> None:
+        """Check the typed (or read) ID number here, then every rule at central (blocking)."""
+        self._expect(Step.RELATIVE)
+        try:
+            certno = parse_id_number(certno_text).value
+        except InvalidIdNumber as exc:
+            raise SessionError("invalid_id_number", reason=exc.params.get("reason", "format")) from None
+        assert self.holder is not None and self.area is not None and self.relation_code is not None  # noqa: S101
+        if certno == self._holder_certno():
+            raise SessionError("relative_is_holder")
+        try:
+            check = self.backend.check_binding(self.holder["psn_no"], certno, self.relation_code, self.area)
+        except CentralRefused as exc:
+            raise _relay(exc) from None
+        self.relative_certno = certno
+        self.relative_check = check
+        self.relative_card_verified = by_card
+        self.otp, self.otp_verified = None, False
+        self.step = Step.RELATIVE_CONFIRM
+
+    def _holder_certno(self) -> str | None:
+        return self.card.certno if self.card is not None else None
+
+    def confirm_relative(self, is_right_person: bool) -> None:
+        self._expect(Step.RELATIVE_CONFIRM)
+        if not is_right_person:
+            self.relative_certno, self.relative_check = None, None
+            self.step = Step.RELATIVE
+            return
+        self.step = Step.VERIFY if self.needed_verification() - self._done() else Step.CONFIRM
+
+    def needed_verification(self) -> set[str]:
+        assert self.relative_check is not None  # noqa: S101
+        return set(self.relative_check["required_verification"])
+
+    def _done(self) -> set[str]:
+        return {
+            name for name, done in (("sms", self.otp_verified), ("card", self.relative_card_verified)) if done
+        }
+
+    def send_sms(self) -> dict[str, Any]:
+        self._expect(Step.VERIFY)
+        assert self.holder is not None and self.relative_check is not None  # noqa: S101
+        try:
+            self.otp = self.backend.send_otp(self.holder["psn_no"], self.relative_check["relative"]["psn_no"])
+        except CentralRefused as exc:
+            raise _relay(exc) from None
+        return self.otp
+
+    def verify_sms(self, code: str) -> None:
+        self._expect(Step.VERIFY)
+        if self.otp is None:
+            raise SessionError("otp_not_sent")
+        if not (len(code) == 6 and code.isdigit()):
+            raise SessionError("otp_format")
+        try:
+            self.backend.verify_otp(self.otp["otp_id"], code)
+        except CentralRefused as exc:
+            raise _relay(exc) from None
+        self.otp_verified = True
+        if not self.needed_verification() - self._done():
+            self.step = Step.CONFIRM
+
+    def relative_card_checked(self, card: CardData, result: PinResult) -> None:
+        """The relative's own card and PIN, in the second slot, when the area requires them."""
+        self._expect(Step.VERIFY)
+        if not result.ok:
+            raise SessionError(
+                "relative_pin_blocked" if result.blocked else "pin_wrong", tries_left=result.tries_left
+            )
+        if card.certno is not None and card.certno != self.relative_certno:
+            raise SessionError("relative_card_mismatch")
+        self.relative_card_verified = True
+        if not self.needed_verification() - self._done():
+            self.step = Step.CONFIRM
+
+    def confirm(self) -> Submission:
+        """Commit durably (store + outbox in one transaction) before anything says 'done'."""
+        self._expect(Step.CONFIRM)
+        assert self.holder and self.relative_check and self.letter and self.relative_certno  # noqa: S101
+        assert self.area is not None and self.relation_code is not None  # noqa: S101
+        draft = BindDraft(
+            holder_psn_no=self.holder["psn_no"],
+            holder_name_masked=self.holder["name_masked"],
+            relative_certno=self.relative_certno,
+            relative_name_masked=self.relative_check["relative"]["name_masked"],
+            relation_code=self.relation_code,
+            admdvs=self.area,
+            letter_id=self.letter["letter_id"],
+            letter_version=self.letter["version"],
+            letter_sha256=self.letter["sha256"],
+            otp_id=self.otp["otp_id"] if self.otp and self.otp_verified else None,
+            relative_card_verified=self.relative_card_verified,
+        )
+        self.receipt = self.backend.submit_bind(draft)
+        self.receipts.append(self.receipt)
+        self.relative_certno = None  # the full number is no longer needed here
+        self.step = Step.RECEIPT
+        return self.receipt
+
+    def bind_another(self) -> None:
+        self._expect(Step.RECEIPT)
+        self.relation_code, self.relative_check, self.relative_certno = None, None, None
+        self.otp, self.otp_verified, self.relative_card_verified = None, False, False
+        self.step = Step.RELATION
+
+    # --- looking and unbinding ----------------------------------------------------------------------------
+
+    def show_bindings(self) -> dict[str, Any]:
+        self._expect(Step.MENU, Step.RECEIPT, Step.UNBIND_RECEIPT, Step.BINDINGS)
+        assert self.holder is not None  # noqa: S101
+        self.bindings = self.backend.bindings(self.holder["psn_no"])
+        self.step = Step.BINDINGS
+        return self.bindings
+
+    def choose_unbind(self, binding_id: str) -> None:
+        self._expect(Step.BINDINGS)
+        assert self.bindings is not None  # noqa: S101
+        for side in ("as_holder", "as_relative"):
+            for b in self.bindings[side]:
+                if b["binding_id"] == binding_id:
+                    self.unbind_target = dict(b, side=side)
+                    self.step = Step.UNBIND_CONFIRM
+                    return
+        raise SessionError("binding_not_found")
+
+    def confirm_unbind(self) -> Submission:
+        self._expect(Step.UNBIND_CONFIRM)
+        assert self.holder is not None and self.unbind_target is not None  # noqa: S101
+        b = self.unbind_target
+        other = b["relative"] if b["side"] == "as_holder" else b["holder"]
+        draft = UnbindDraft(
+            binding_id=b["binding_id"],
+            by_psn_no=self.holder["psn_no"],
+            admdvs=b["admdvs"],
+            holder_psn_no=self.holder["psn_no"],
+            holder_name_masked=self.holder["name_masked"],
+            relative_name_masked=other["name_masked"],
+            relative_certno_masked=other["certno_masked"],
+        )
+        self.receipt = self.backend.submit_unbind(draft)
+        self.step = Step.UNBIND_RECEIPT
+        return self.receipt
+
+    def show_usage(self) -> dict[str, Any]:
+        self._expect(Step.MENU)
+        assert self.holder is not None  # noqa: S101
+        self.usage = self.backend.usage(self.holder["psn_no"])
+        self.step = Step.USAGE
+        return self.usage
+
+    def show_guides(self) -> None:
+        self.step = Step.GUIDES
+
+    def back_to_menu(self) -> None:
+        if self.holder is None or self.step in (Step.INELIGIBLE, Step.BLOCKED):
+            raise SessionError("no_holder")
+        self.step = Step.MENU
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    def relative_summary(self, today: dt.date | None = None) -> dict[str, Any]:
+        """What the confirm pages show about the relative: masked name, age, relation, masked ID."""
+        assert self.relative_check is not None and self.relation_code is not None  # noqa: S101
+        r = self.relative_check["relative"]
+        return {
+            "name_masked": r["name_masked"],
+            "age": r["age"],
+            "certno_masked": r["certno_masked"]
+            if self.relative_certno is None
+            else mask_id(self.relative_certno),
+            "relation": relation(self.relation_code).name(self.lang),
+            "phone_masked": r.get("phone_masked"),
+            "is_minor": self.relative_check["relative_is_minor"],
+        }
+
+    def holder_age(self, today: dt.date) -> int | None:
+        if self.holder is None:
+            return None
+        return age_on(dt.date.fromisoformat(self.holder["birth_date"]), today)
+
+    def _expect(self, *steps: Step) -> None:
+        if self.step not in steps:
+            raise SessionError("wrong_step", step=self.step.value)
+
+    def wipe(self) -> None:
+        """Forget everything personal: the next citizen starts from nothing (and in Chinese)."""
+        self.__dict__.update(Session(self.backend).__dict__)
+
+    def personal_data_left(self) -> list[str]:
+        """Names of fields still holding anything personal (a wiped session returns [])."""
+        keep = {"backend", "lang", "step"}
+        return [
+            n
+            for n in self.__dataclass_fields__
+            if n not in keep and getattr(self, n) not in (None, [], False)
+        ]
+
+
+def _relay(exc: CentralRefused) -> SessionError:
+    """Central's refusal, passed on with its key and parameters for the citizen's message."""
+    err = SessionError(exc.key)
+    err.params = dict(exc.params)
+    return err
