@@ -81,9 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.demo:
-        from kiosk.central.demo import run_demo
-
-        return run_demo()
+        return _run_kiosk(config, demo=True)
     if args.command == "central":
         return _central(args, config)
     if args.command == "db":
@@ -100,8 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         text, code = report(run_checks(config))
         print(text)
         return code
-    _parser().print_help()
-    return 0
+    if args.command == "hash-pin":
+        return _hash_pin()
+    return _run_kiosk(config, demo=False)
 
 
 def _central(args: argparse.Namespace, config: object) -> int:
@@ -120,6 +119,10 @@ def _central(args: argparse.Namespace, config: object) -> int:
         return _add_kiosk(url, args.kiosk_id)
     if args.central_command == "call":
         return _call(args, config)
+    if args.central_command == "demo":
+        from kiosk.central.demo import run_demo
+
+        return run_demo()
     return 2
 
 
@@ -284,3 +287,56 @@ def _sync(config: object, once: bool) -> int:
     finally:
         client.close()
         store.close()
+
+
+def _hash_pin() -> int:
+    import getpass
+
+    from kiosk.staff import hash_pin
+
+    pin = getpass.getpass("staff PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if not (pin.isdigit() and 6 <= len(pin) <= 12):
+        print("kiosk: a staff PIN is 6 to 12 digits", file=sys.stderr)
+        return 2
+    print(hash_pin(pin))
+    return 0
+
+
+def _run_kiosk(config: object, *, demo: bool) -> int:
+    """Start the citizen's screens (the only place the UI toolkit is imported)."""
+    from kiosk.config import Config
+
+    assert isinstance(config, Config)  # noqa: S101
+    if not demo:
+        if config.kiosk.reader != "pcsc":
+            print(
+                'kiosk: the simulated reader is for --demo only; set [kiosk] reader = "pcsc"', file=sys.stderr
+            )
+            return 2
+        print(
+            "kiosk: the PC/SC card reader is not available in this version yet; run `kiosk --demo`",
+            file=sys.stderr,
+        )
+        return 2
+    import dataclasses
+
+    from kiosk.demo import build_demo
+    from kiosk.staff import hash_pin
+    from screens.app import KioskApp
+    from screens.widgets.demo import DemoPanel
+
+    print("Starting the demo (embedded central service, generated people)...", file=sys.stderr)
+    world = build_demo()
+    world.start_sync()
+    kiosk_config = dataclasses.replace(config.kiosk, reader="simulated", staff_pin_hash=hash_pin("000000"))
+    app = KioskApp(
+        world.backend,
+        world.reader,
+        kiosk_config,
+        demo_panel=lambda: DemoPanel(world.reader, world.latest_sms),
+    )
+    try:
+        app.run()
+    finally:
+        world.close()
+    return 0

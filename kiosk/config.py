@@ -73,7 +73,19 @@ class SyncConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class KioskConfig:
+    """[kiosk]: the terminal's behaviour in front of citizens."""
+
+    reader: str = "pcsc"  # "pcsc" (the hall's card reader); the simulated reader is for --demo and tests only
+    idle_timeout_s: int = 90  # no touch for this long wipes the session (a countdown is shown first)
+    idle_warning_s: int = 20  # how long the countdown before the wipe is shown
+    # PBKDF2 hash of the staff PIN (`kiosk hash-pin`); empty = the staff key (F12) cannot exit
+    staff_pin_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
     central: CentralConfig = field(default_factory=CentralConfig)
     terminal: TerminalConfig = field(default_factory=TerminalConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -82,6 +94,7 @@ class Config:
 
 
 _SECTIONS: dict[str, type[Any]] = {
+    "kiosk": KioskConfig,
     "central": CentralConfig,
     "terminal": TerminalConfig,
     "store": StoreConfig,
@@ -104,6 +117,15 @@ def _section(cls: type[Any], raw: Any, where: str) -> Any:
             raise ConfigError(f"{where}.{key}: must be {expected.__name__}, got {type(value).__name__}")
         values[key] = value
     section = cls(**values)
+    if isinstance(section, KioskConfig):
+        if section.reader not in ("pcsc", "simulated"):
+            raise ConfigError(f'{where}.reader: must be "pcsc" or "simulated"')
+        if section.idle_timeout_s < 15 or not (0 < section.idle_warning_s < section.idle_timeout_s):
+            raise ConfigError(
+                f"{where}.idle_timeout_s/idle_warning_s: need 15 <= timeout and 0 < warning < timeout"
+            )
+        if section.staff_pin_hash and not section.staff_pin_hash.startswith("pbkdf2_sha256$"):
+            raise ConfigError(f"{where}.staff_pin_hash: not a hash made by `kiosk hash-pin`")
     if isinstance(section, SyncConfig):
         for name in ("interval_s", "backoff_base_s", "backoff_max_s", "timeout_s"):
             if getattr(section, name) <= 0:

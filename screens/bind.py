@@ -1,0 +1,330 @@
+"""The bind flow: letter, area, relationship, relative, confirmation of the person, verification,
+confirmation of the binding, receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from kiosk.domain.idnumber import check_partial_id
+from kiosk.domain.relations import relation
+from kiosk.domain.settlement import format_fen
+from screens.base import BigButton, KioskScreen
+from screens.i18n import _, language
+from screens.messages import reason_text, status_text
+from screens.widgets.keypad import Keypad
+from screens.widgets.qr import QRCode
+
+
+class LetterScreen(KioskScreen):
+    """'I have read and agree' is enabled only once the end of the letter was reached (or it all fits)."""
+
+    CSS_PATH = "styles/letter.tcss"
+    heading = "Commitment letter"
+    step = (1, "letter")
+
+    def body(self) -> ComposeResult:
+        letter = self.session.letter or {}
+        yield Static(letter.get("title", ""), id="letter-title")
+        with VerticalScroll(id="letter"):
+            yield Static(letter.get("body", ""), id="letter-body")
+        yield Static(_("Scroll to the end of the letter to agree."), id="hint")
+        with Horizontal(id="actions"):
+            yield BigButton(_("Back"), id="back")
+            yield BigButton(_("I have read and agree"), id="agree", variant="primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#agree").disabled = True
+        self.set_interval(0.2, self._check_end)
+        self.call_after_refresh(self._check_end)
+
+    def _check_end(self) -> None:
+        scroll = self.query_one("#letter", VerticalScroll)
+        at_end = scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5
+        agree = self.query_one("#agree")
+        if at_end and agree.disabled:
+            agree.disabled = False
+            self.query_one("#hint", Static).update(_("You have reached the end of the letter."))
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "agree":
+            self.kiosk.act(lambda: self.session.accept_letter(read_to_end=True))
+        elif event.button.id == "back":
+            self.session.back_to_menu()
+            self.kiosk.go()
+
+
+class AreaScreen(KioskScreen):
+    CSS_PATH = "styles/area.tcss"
+    heading = "Planning area"
+    step = (2, "area")
+
+    def body(self) -> ComposeResult:
+        yield Static(_("Your account belongs to the area where you are insured:"), id="hint")
+        with Vertical(id="choices"):
+            for admdvs in self.session.area_choices():
+                name = self.kiosk.backend.area_name(admdvs, language())
+                yield BigButton(f"{name} ({admdvs})", id=f"area-{admdvs}", variant="primary")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        button_id = event.button.id or ""
+        if button_id.startswith("area-"):
+            self.kiosk.act(lambda: self.session.choose_area(button_id.removeprefix("area-")))
+
+
+class RelationScreen(KioskScreen):
+    CSS_PATH = "styles/relation.tcss"
+    heading = "Who is the relative to you?"
+    step = (3, "relationship")
+
+    def body(self) -> ComposeResult:
+        with Grid(id="choices"):
+            for code in self.session.relation_choices():
+                yield BigButton(relation(code).name(language()), id=f"rel-{code}")
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back to menu"), id="menu", classes="small")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        button_id = event.button.id or ""
+        if button_id.startswith("rel-"):
+            self.kiosk.act(lambda: self.session.choose_relation(button_id.removeprefix("rel-")))
+        elif button_id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
+
+
+class RelativeScreen(KioskScreen):
+    """The relative's 18-character ID number on the keypad, checked as it is typed."""
+
+    CSS_PATH = "styles/relative.tcss"
+    heading = "The relative's ID number"
+    step = (4, "relative")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.typed = ""
+
+    def body(self) -> ComposeResult:
+        rel = relation(self.session.relation_code or "10").name(language())
+        yield Static(_("Type your {relation}'s ID number (18 characters):").format(relation=rel), id="hint")
+        yield Static(self._shown(), id="certno")
+        yield Keypad(with_x=True, id="keypad")
+        with Horizontal(id="actions"):
+            yield BigButton(_("Back"), id="back")
+            yield BigButton(_("Next"), id="next", variant="primary")
+
+    def _shown(self) -> str:
+        groups = [self.typed[:6], self.typed[6:14], self.typed[14:]]
+        return " ".join(g for g in groups if g) + "_" * (18 - len(self.typed))
+
+    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
+        self.type_key(event.key)
+
+    def on_key(self, event: Any) -> None:
+        if len(event.key) == 1 and (event.key.isdigit() or event.key in "xX"):
+            self.type_key(event.key.upper())
+        elif event.key == "backspace":
+            self.type_key("back")
+        elif event.key == "enter":
+            self.submit()
+
+    def type_key(self, key: str) -> None:
+        if key == "back":
+            self.typed = self.typed[:-1]
+        elif len(self.typed) < 18 and (key.isdigit() or (key == "X" and len(self.typed) == 17)):
+            self.typed += key
+        self.query_one("#certno", Static).update(self._shown())
+        problem = check_partial_id(self.typed)
+        if problem:
+            self.query_one("#error", Static).update(self._problem_text(problem))
+        else:
+            self.clear_error()
+
+    @staticmethod
+    def _problem_text(reason: str) -> str:
+        return {
+            "checksum": _("The last character does not match. Please check the number."),
+            "component": _("The birth date or area in this number is not possible."),
+            "format": _("Only digits, and X as the last character."),
+            "length": _("An ID number has 18 characters."),
+        }.get(reason, reason_text("invalid_id_number"))
+
+    def submit(self) -> None:
+        if len(self.typed) != 18:
+            self.query_one("#error", Static).update(self._problem_text("length"))
+            return
+        self.kiosk.act(lambda: self.session.enter_relative(self.typed))
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "next":
+            self.submit()
+        elif event.button.id == "back":
+            self.session.step = self.session.step.RELATION
+            self.kiosk.go()
+
+
+class RelativeConfirmScreen(KioskScreen):
+    CSS_PATH = "styles/confirm.tcss"
+    heading = "Is this the right person?"
+    step = (5, "check")
+
+    def body(self) -> ComposeResult:
+        r = self.session.relative_summary()
+        yield Static(
+            _("{name}, {age} years old, your {relation}").format(
+                name=r["name_masked"], age=r["age"], relation=r["relation"]
+            ),
+            id="summary",
+        )
+        yield Static(_("ID number: {certno}").format(certno=r["certno_masked"]), id="detail")
+        with Horizontal(id="actions"):
+            yield BigButton(_("No, re-enter"), id="no")
+            yield BigButton(_("Yes, this is the person"), id="yes", variant="primary")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id in ("yes", "no"):
+            self.kiosk.act(lambda: self.session.confirm_relative(event.button.id == "yes"))
+
+
+class VerifyScreen(KioskScreen):
+    """SMS code to the relative's registered phone and/or the relative's own card, per the area's rule."""
+
+    CSS_PATH = "styles/verify.tcss"
+    heading = "The relative confirms"
+    step = (6, "confirmation")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.code = ""
+
+    def body(self) -> ComposeResult:
+        needed = self.session.needed_verification()
+        summary = self.session.relative_summary()
+        if "card" in needed and not self.session.relative_card_verified:
+            yield Static(
+                _("Insert the relative's own social security card in the second slot."), id="card-hint"
+            )
+        if "sms" in needed and not self.session.otp_verified:
+            phone = summary.get("phone_masked") or "—"
+            if self.session.otp is None:
+                yield Static(
+                    _("We will send a code to the relative's phone {phone}.").format(phone=phone), id="hint"
+                )
+                yield BigButton(_("Send the code"), id="send", variant="primary")
+            else:
+                yield Static(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
+                yield Static(self._shown(), id="code")
+                yield Keypad(id="keypad")
+                with Horizontal(id="actions"):
+                    yield BigButton(_("Send again"), id="send")
+                    yield BigButton(_("OK"), id="ok", variant="primary")
+
+    def _shown(self) -> str:
+        return " ".join(self.code.ljust(6, "_"))
+
+    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
+        self.type_key(event.key)
+
+    def on_key(self, event: Any) -> None:
+        if len(event.key) == 1 and event.key.isdigit():
+            self.type_key(event.key)
+        elif event.key == "backspace":
+            self.type_key("back")
+
+    def type_key(self, key: str) -> None:
+        if key == "back":
+            self.code = self.code[:-1]
+        elif key == "clear":
+            self.code = ""
+        elif key.isdigit() and len(self.code) < 6:
+            self.code += key
+        if self.query("#code"):
+            self.query_one("#code", Static).update(self._shown())
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "send":
+            self.kiosk.act(self.session.send_sms, stay=True, then=lambda: self.refresh(recompose=True))
+        elif event.button.id == "ok":
+            code, self.code = self.code, ""
+            self.kiosk.act(lambda: self.session.verify_sms(code), stay=True, then=lambda: self.refresh(recompose=True))
+
+
+class ConfirmScreen(KioskScreen):
+    CSS_PATH = "styles/confirm.tcss"
+    heading = "Confirm the binding"
+    step = (7, "confirm")
+
+    def body(self) -> ComposeResult:
+        s = self.session
+        r = s.relative_summary()
+        check = s.relative_check or {}
+        area = self.kiosk.backend.area_name(s.area or "", language())
+
+        def cap(fen: int) -> str:
+            return _("no limit") if fen == 0 else f"¥{format_fen(fen)}"
+
+        lines = [
+            _("Relative: {name}, your {relation}").format(name=r["name_masked"], relation=r["relation"]),
+            _("Area: {area}").format(area=area),
+            _("Limits: {per_txn} per payment, {daily} per day, {annual} per year").format(
+                per_txn=cap(check.get("per_txn_cap_fen", 0)),
+                daily=cap(check.get("daily_cap_fen", 0)),
+                annual=cap(check.get("annual_cap_fen", 0)),
+            ),
+            _("Valid until: {date}").format(date=check.get("valid_until") or _("until you end it")),
+        ]
+        yield Static("\n".join(lines), id="summary")
+        with Horizontal(id="actions"):
+            yield BigButton(_("Back to menu"), id="menu")
+            yield BigButton(_("Confirm binding"), id="confirm", variant="success")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "confirm":
+            event.button.disabled = True  # one tap, one binding
+            self.kiosk.act(self.session.confirm)
+        elif event.button.id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
+
+
+class ReceiptScreen(KioskScreen):
+    CSS_PATH = "styles/receipt.tcss"
+    heading = "Receipt"
+
+    def body(self) -> ComposeResult:
+        receipt = self.session.receipt
+        assert receipt is not None  # noqa: S101
+        done = _("Binding submitted") if receipt.kind == "bind" else _("Unbinding submitted")
+        with Horizontal(id="receipt"):
+            with Vertical(id="text"):
+                yield Static(done, id="done")
+                yield Static(_("Receipt number: {no}").format(no=receipt.receipt_no), id="number")
+                yield Static(_("Status: {status}").format(status=status_text(receipt.status)), id="state")
+                if receipt.status == "pending":
+                    yield Static(_("It will be sent as soon as the network is back. You will get an SMS."))
+                if receipt.status == "rejected":
+                    yield Static(reason_text(receipt.reason_code or ""), id="reason")
+            yield QRCode(f"FAMILY-AID:{receipt.receipt_no}", id="qr")
+        with Horizontal(id="actions"):
+            if receipt.kind == "bind":
+                yield BigButton(_("Bind another relative"), id="another")
+            yield BigButton(_("Finish"), id="finish", variant="primary")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "another":
+            self.kiosk.act(self.session.bind_another)
+        elif event.button.id == "finish":
+            self.kiosk.finish()

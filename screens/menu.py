@@ -1,0 +1,207 @@
+"""The holder's menu, their bindings in both directions, unbinding, usage records and the guides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.widgets import Static
+
+from kiosk.domain.relations import relation
+from kiosk.domain.settlement import format_fen
+from screens.base import BigButton, KioskScreen
+from screens.i18n import _, language
+from screens.messages import status_text
+
+
+class MenuScreen(KioskScreen):
+    CSS_PATH = "styles/menu.tcss"
+    heading = "What would you like to do?"
+
+    def body(self) -> ComposeResult:
+        holder = self.session.holder or {}
+        yield Static(_("Hello, {name}").format(name=holder.get("name", "")), id="greeting")
+        with Grid(id="choices"):
+            yield BigButton(_("Bind a relative"), id="bind", variant="primary")
+            yield BigButton(_("My bindings / unbind"), id="bindings")
+            yield BigButton(_("Usage records"), id="usage")
+            yield BigButton(_("Guides"), id="guides")
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Finish"), id="finish", classes="small")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        match event.button.id:
+            case "bind":
+                self.kiosk.act(self.session.start_bind)
+            case "bindings":
+                self.kiosk.act(self.session.show_bindings)
+            case "usage":
+                self.kiosk.act(self.session.show_usage)
+            case "guides":
+                self.session.show_guides()
+                self.kiosk.go()
+            case "finish":
+                self.kiosk.finish()
+
+
+def _other(b: dict[str, Any], side: str) -> dict[str, Any]:
+    return dict(b["relative"] if side == "as_holder" else b["holder"])
+
+
+class BindingsScreen(KioskScreen):
+    """Who shares with whom, both directions, with each binding's status; any of them can be ended."""
+
+    CSS_PATH = "styles/bindings.tcss"
+    heading = "My bindings"
+
+    def body(self) -> ComposeResult:
+        data = self.session.bindings or {"as_holder": [], "as_relative": []}
+        with VerticalScroll(id="list"):
+            for side, heading in (
+                ("as_holder", _("My account is shared with")),
+                ("as_relative", _("Accounts shared with me")),
+            ):
+                yield Static(heading, classes="heading")
+                rows = data[side]
+                if not rows:
+                    yield Static(_("Nobody"), classes="empty")
+                for b in rows:
+                    other = _other(b, side)
+                    rel = relation(b["relation_code"]).name(language())
+                    with Horizontal(classes="row"):
+                        yield Static(
+                            f"{other['name_masked']}  {rel}  {other['certno_masked']}  {status_text(b['status'])}",
+                            classes="who",
+                        )
+                        yield BigButton(_("Unbind"), id=f"unbind-{b['binding_id']}", classes="small")
+            pending = (
+                self.kiosk.backend.pending_for(self.session.holder["psn_no"]) if self.session.holder else []
+            )
+            if pending:
+                yield Static(_("Sent from this terminal"), classes="heading")
+                for s in pending:
+                    yield Static(
+                        f"{s.relative_name_masked}  {s.receipt_no}  {status_text(s.status)}", classes="who"
+                    )
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back to menu"), id="menu", classes="small")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        button_id = event.button.id or ""
+        if button_id.startswith("unbind-"):
+            self.kiosk.act(lambda: self.session.choose_unbind(button_id.removeprefix("unbind-")))
+        elif button_id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
+
+
+class UnbindConfirmScreen(KioskScreen):
+    CSS_PATH = "styles/confirm.tcss"
+    heading = "End this binding?"
+
+    def body(self) -> ComposeResult:
+        b = self.session.unbind_target or {}
+        other = _other(b, b.get("side", "as_holder"))
+        yield Static(
+            _("{name} ({certno}) will no longer share an account with you.").format(
+                name=other.get("name_masked", ""), certno=other.get("certno_masked", "")
+            ),
+            id="summary",
+        )
+        with Horizontal(id="actions"):
+            yield BigButton(_("Back"), id="back")
+            yield BigButton(_("Confirm unbinding"), id="confirm", variant="error")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "confirm":
+            self.kiosk.act(self.session.confirm_unbind)
+        elif event.button.id == "back":
+            self.kiosk.act(self.session.show_bindings)
+
+
+class UsageScreen(KioskScreen):
+    CSS_PATH = "styles/usage.tcss"
+    heading = "Usage records"
+
+    def body(self) -> ComposeResult:
+        usage = self.session.usage or {"records": [], "total_fen": 0}
+        kinds = {
+            "hospital": _("Hospital"),
+            "pharmacy": _("Pharmacy"),
+            "clinic": _("Clinic"),
+            "vaccination": _("Vaccination"),
+            "resident_premium": _("Resident insurance fee"),
+        }
+        with VerticalScroll(id="list"):
+            if not usage["records"]:
+                yield Static(_("No shared money has been used yet."), classes="empty")
+            for r in usage["records"]:
+                who = (
+                    _("for {name}").format(name=r["relative_name_masked"])
+                    if r["role"] == "holder"
+                    else _("from {name}").format(name=r["holder_name_masked"])
+                )
+                yield Static(
+                    f"{r['occurred_on']}  {kinds.get(r['institution_kind'], r['institution_kind'])}  {who}  "
+                    f"¥{format_fen(r['amount_fen'])}",
+                    classes="who",
+                )
+        yield Static(_("Total: ¥{amount}").format(amount=format_fen(usage["total_fen"])), id="total")
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back to menu"), id="menu", classes="small")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
+
+
+GUIDES = {
+    "card": (
+        "Getting or replacing a social security card",
+        "Bring your ID card (or household register) to the county medical insurance centre: it is done on the "
+        "spot. A street or town service point also takes the application and has the card ready within 3 "
+        "working days. Someone may apply for you if they bring their own ID and yours.",
+    ),
+    "offsite": (
+        "Treatment in another city",
+        "Get a referral at your local hospital, then have it approved and filed at your social security office "
+        "before you go. Pay in full at the other hospital and keep every receipt: you are reimbursed at home.",
+    ),
+    "bind": (
+        "About family mutual aid",
+        "Your personal account can pay your close relatives' own costs at designated hospitals and pharmacies. "
+        "They pay with their own card; their own account pays first. Either of you may end it at any time.",
+    ),
+}
+
+
+class GuidesScreen(KioskScreen):
+    CSS_PATH = "styles/guides.tcss"
+    heading = "Guides"
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="list"):
+            for title, text in GUIDES.values():
+                yield Static(_(title), classes="heading")
+                yield Static(_(text), classes="text")
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back"), id="back", classes="small")
+
+    def on_button_pressed(self, event: BigButton.Pressed) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "back":
+            if self.session.holder is not None and self.session.ineligible_reason is None:
+                self.session.back_to_menu()
+                self.kiosk.go()
+            else:
+                self.kiosk.finish()
