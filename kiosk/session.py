@@ -75,7 +75,9 @@ class Session:
     # --- the card and the PIN ---------------------------------------------------------------------------
 
     def card_inserted(self, card: CardData) -> None:
+        lang = self.lang  # chosen on the attract screen, before the card
         self.wipe()
+        self.lang = lang
         self.card = card
         self.step = Step.PIN
 
@@ -159,6 +161,11 @@ class Session:
         self.relative_certno = None
         self.relative_check = None
         self.step = Step.RELATIVE
+
+    def back_to_relation(self) -> None:
+        self._expect(Step.RELATIVE, Step.RELATIVE_CONFIRM)
+        self.relative_certno, self.relative_check = None, None
+        self.step = Step.RELATION
 
     def enter_relative(self, certno_text: str, *, by_card: bool = False) -> None:
         """Check the typed (or read) ID number here, then every rule at central (blocking)."""

@@ -57,7 +57,6 @@ class KioskApp(App[None], inherit_bindings=False):
     CSS_PATH = "styles/app.tcss"
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
-    TITLE = "家庭共济"
     BINDINGS: ClassVar[list[Binding]] = [Binding("f12", "staff", "Staff", show=False, id="staff")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
 

@@ -13,7 +13,7 @@ from kiosk.domain.idnumber import check_partial_id
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
 from screens.base import BigButton, KioskScreen
-from screens.i18n import _, language
+from screens.i18n import N_, _, language
 from screens.messages import reason_text, status_text
 from screens.widgets.keypad import Keypad
 from screens.widgets.qr import QRCode
@@ -23,8 +23,8 @@ class LetterScreen(KioskScreen):
     """'I have read and agree' is enabled only once the end of the letter was reached (or it all fits)."""
 
     CSS_PATH = "styles/letter.tcss"
-    heading = "Commitment letter"
-    step = (1, "letter")
+    heading = N_("Commitment letter")
+    step = (1, N_("letter"))
 
     def body(self) -> ComposeResult:
         letter = self.session.letter or {}
@@ -51,7 +51,6 @@ class LetterScreen(KioskScreen):
             self.query_one("#hint", Static).update(_("You have reached the end of the letter."))
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "agree":
             self.kiosk.act(lambda: self.session.accept_letter(read_to_end=True))
         elif event.button.id == "back":
@@ -61,8 +60,8 @@ class LetterScreen(KioskScreen):
 
 class AreaScreen(KioskScreen):
     CSS_PATH = "styles/area.tcss"
-    heading = "Planning area"
-    step = (2, "area")
+    heading = N_("Planning area")
+    step = (2, N_("area"))
 
     def body(self) -> ComposeResult:
         yield Static(_("Your account belongs to the area where you are insured:"), id="hint")
@@ -72,7 +71,6 @@ class AreaScreen(KioskScreen):
                 yield BigButton(f"{name} ({admdvs})", id=f"area-{admdvs}", variant="primary")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         button_id = event.button.id or ""
         if button_id.startswith("area-"):
             self.kiosk.act(lambda: self.session.choose_area(button_id.removeprefix("area-")))
@@ -80,8 +78,8 @@ class AreaScreen(KioskScreen):
 
 class RelationScreen(KioskScreen):
     CSS_PATH = "styles/relation.tcss"
-    heading = "Who is the relative to you?"
-    step = (3, "relationship")
+    heading = N_("Who is the relative to you?")
+    step = (3, N_("relationship"))
 
     def body(self) -> ComposeResult:
         with Grid(id="choices"):
@@ -92,7 +90,6 @@ class RelationScreen(KioskScreen):
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         button_id = event.button.id or ""
         if button_id.startswith("rel-"):
             self.kiosk.act(lambda: self.session.choose_relation(button_id.removeprefix("rel-")))
@@ -105,8 +102,8 @@ class RelativeScreen(KioskScreen):
     """The relative's 18-character ID number on the keypad, checked as it is typed."""
 
     CSS_PATH = "styles/relative.tcss"
-    heading = "The relative's ID number"
-    step = (4, "relative")
+    heading = N_("The relative's ID number")
+    step = (4, N_("relative"))
 
     def __init__(self) -> None:
         super().__init__()
@@ -164,18 +161,16 @@ class RelativeScreen(KioskScreen):
         self.kiosk.act(lambda: self.session.enter_relative(self.typed))
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "next":
             self.submit()
         elif event.button.id == "back":
-            self.session.step = self.session.step.RELATION
-            self.kiosk.go()
+            self.kiosk.act(self.session.back_to_relation)
 
 
 class RelativeConfirmScreen(KioskScreen):
     CSS_PATH = "styles/confirm.tcss"
-    heading = "Is this the right person?"
-    step = (5, "check")
+    heading = N_("Is this the right person?")
+    step = (5, N_("check"))
 
     def body(self) -> ComposeResult:
         r = self.session.relative_summary()
@@ -191,7 +186,6 @@ class RelativeConfirmScreen(KioskScreen):
             yield BigButton(_("Yes, this is the person"), id="yes", variant="primary")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id in ("yes", "no"):
             self.kiosk.act(lambda: self.session.confirm_relative(event.button.id == "yes"))
 
@@ -200,8 +194,8 @@ class VerifyScreen(KioskScreen):
     """SMS code to the relative's registered phone and/or the relative's own card, per the area's rule."""
 
     CSS_PATH = "styles/verify.tcss"
-    heading = "The relative confirms"
-    step = (6, "confirmation")
+    heading = N_("The relative confirms")
+    step = (6, N_("confirmation"))
 
     def __init__(self) -> None:
         super().__init__()
@@ -252,18 +246,19 @@ class VerifyScreen(KioskScreen):
             self.query_one("#code", Static).update(self._shown())
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "send":
             self.kiosk.act(self.session.send_sms, stay=True, then=lambda: self.refresh(recompose=True))
         elif event.button.id == "ok":
             code, self.code = self.code, ""
-            self.kiosk.act(lambda: self.session.verify_sms(code), stay=True, then=lambda: self.refresh(recompose=True))
+            self.kiosk.act(
+                lambda: self.session.verify_sms(code), stay=True, then=lambda: self.refresh(recompose=True)
+            )
 
 
 class ConfirmScreen(KioskScreen):
     CSS_PATH = "styles/confirm.tcss"
-    heading = "Confirm the binding"
-    step = (7, "confirm")
+    heading = N_("Confirm the binding")
+    step = (7, N_("confirm"))
 
     def body(self) -> ComposeResult:
         s = self.session
@@ -290,7 +285,6 @@ class ConfirmScreen(KioskScreen):
             yield BigButton(_("Confirm binding"), id="confirm", variant="success")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "confirm":
             event.button.disabled = True  # one tap, one binding
             self.kiosk.act(self.session.confirm)
@@ -301,7 +295,7 @@ class ConfirmScreen(KioskScreen):
 
 class ReceiptScreen(KioskScreen):
     CSS_PATH = "styles/receipt.tcss"
-    heading = "Receipt"
+    heading = N_("Receipt")
 
     def body(self) -> ComposeResult:
         receipt = self.session.receipt
@@ -323,7 +317,6 @@ class ReceiptScreen(KioskScreen):
             yield BigButton(_("Finish"), id="finish", variant="primary")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "another":
             self.kiosk.act(self.session.bind_another)
         elif event.button.id == "finish":

@@ -11,13 +11,13 @@ from textual.widgets import Static
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
 from screens.base import BigButton, KioskScreen
-from screens.i18n import _, language
+from screens.i18n import N_, _, language
 from screens.messages import status_text
 
 
 class MenuScreen(KioskScreen):
     CSS_PATH = "styles/menu.tcss"
-    heading = "What would you like to do?"
+    heading = N_("What would you like to do?")
 
     def body(self) -> ComposeResult:
         holder = self.session.holder or {}
@@ -32,7 +32,6 @@ class MenuScreen(KioskScreen):
         yield BigButton(_("Finish"), id="finish", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         match event.button.id:
             case "bind":
                 self.kiosk.act(self.session.start_bind)
@@ -55,7 +54,7 @@ class BindingsScreen(KioskScreen):
     """Who shares with whom, both directions, with each binding's status; any of them can be ended."""
 
     CSS_PATH = "styles/bindings.tcss"
-    heading = "My bindings"
+    heading = N_("My bindings")
 
     def body(self) -> ComposeResult:
         data = self.session.bindings or {"as_holder": [], "as_relative": []}
@@ -91,7 +90,6 @@ class BindingsScreen(KioskScreen):
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         button_id = event.button.id or ""
         if button_id.startswith("unbind-"):
             self.kiosk.act(lambda: self.session.choose_unbind(button_id.removeprefix("unbind-")))
@@ -102,7 +100,7 @@ class BindingsScreen(KioskScreen):
 
 class UnbindConfirmScreen(KioskScreen):
     CSS_PATH = "styles/confirm.tcss"
-    heading = "End this binding?"
+    heading = N_("End this binding?")
 
     def body(self) -> ComposeResult:
         b = self.session.unbind_target or {}
@@ -118,7 +116,6 @@ class UnbindConfirmScreen(KioskScreen):
             yield BigButton(_("Confirm unbinding"), id="confirm", variant="error")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "confirm":
             self.kiosk.act(self.session.confirm_unbind)
         elif event.button.id == "back":
@@ -127,7 +124,7 @@ class UnbindConfirmScreen(KioskScreen):
 
 class UsageScreen(KioskScreen):
     CSS_PATH = "styles/usage.tcss"
-    heading = "Usage records"
+    heading = N_("Usage records")
 
     def body(self) -> ComposeResult:
         usage = self.session.usage or {"records": [], "total_fen": 0}
@@ -158,7 +155,6 @@ class UsageScreen(KioskScreen):
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "menu":
             self.session.back_to_menu()
             self.kiosk.go()
@@ -166,27 +162,33 @@ class UsageScreen(KioskScreen):
 
 GUIDES = {
     "card": (
-        "Getting or replacing a social security card",
-        "Bring your ID card (or household register) to the county medical insurance centre: it is done on the "
-        "spot. A street or town service point also takes the application and has the card ready within 3 "
-        "working days. Someone may apply for you if they bring their own ID and yours.",
+        N_("Getting or replacing a social security card"),
+        N_(
+            "Bring your ID card (or household register) to the county medical insurance centre: it is done on the "
+            "spot. A street or town service point also takes the application and has the card ready within 3 "
+            "working days. Someone may apply for you if they bring their own ID and yours."
+        ),
     ),
     "offsite": (
-        "Treatment in another city",
-        "Get a referral at your local hospital, then have it approved and filed at your social security office "
-        "before you go. Pay in full at the other hospital and keep every receipt: you are reimbursed at home.",
+        N_("Treatment in another city"),
+        N_(
+            "Get a referral at your local hospital, then have it approved and filed at your social security office "
+            "before you go. Pay in full at the other hospital and keep every receipt: you are reimbursed at home."
+        ),
     ),
     "bind": (
-        "About family mutual aid",
-        "Your personal account can pay your close relatives' own costs at designated hospitals and pharmacies. "
-        "They pay with their own card; their own account pays first. Either of you may end it at any time.",
+        N_("About family mutual aid"),
+        N_(
+            "Your personal account can pay your close relatives' own costs at designated hospitals and pharmacies. "
+            "They pay with their own card; their own account pays first. Either of you may end it at any time."
+        ),
     ),
 }
 
 
 class GuidesScreen(KioskScreen):
     CSS_PATH = "styles/guides.tcss"
-    heading = "Guides"
+    heading = N_("Guides")
 
     def body(self) -> ComposeResult:
         with VerticalScroll(id="list"):
@@ -198,7 +200,6 @@ class GuidesScreen(KioskScreen):
         yield BigButton(_("Back"), id="back", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "back":
             if self.session.holder is not None and self.session.ineligible_reason is None:
                 self.session.back_to_menu()

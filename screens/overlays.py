@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from screens.base import BigButton
-from screens.i18n import _
+from screens.i18n import N_, _
 from screens.messages import reason_text
 from screens.widgets.keypad import Keypad
 
@@ -96,7 +96,7 @@ class _PinOverlay(ModalScreen[None]):
 
 
 class StaffPin(_PinOverlay):
-    prompt = "Staff PIN"
+    prompt = N_("Staff PIN")
 
     def submit(self) -> None:
         pin, self.digits = self.digits, ""
@@ -106,7 +106,7 @@ class StaffPin(_PinOverlay):
 
 
 class RelativePin(_PinOverlay):
-    prompt = "The relative enters the PIN of their own card"
+    prompt = N_("The relative enters the PIN of their own card")
 
     def submit(self) -> None:
         pin, self.digits = self.digits, ""

@@ -9,14 +9,14 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from screens.base import BigButton, KioskScreen
-from screens.i18n import _
+from screens.i18n import N_, _
 from screens.messages import reason_text
 from screens.widgets.keypad import Keypad
 
 
 class AttractScreen(KioskScreen):
     CSS_PATH = "styles/attract.tcss"
-    heading = "Family mutual aid of the medical insurance account"
+    heading = N_("Family mutual aid of the medical insurance account")
 
     def body(self) -> ComposeResult:
         yield Static(_("Please insert your social security card"), id="prompt")
@@ -31,7 +31,6 @@ class AttractScreen(KioskScreen):
         yield BigButton(_("Guides"), id="guides", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "guides":
             self.session.show_guides()
             self.kiosk.go()
@@ -41,7 +40,7 @@ class PinScreen(KioskScreen):
     """The card PIN on an on-screen keypad, shown as dots; tries left after a wrong PIN."""
 
     CSS_PATH = "styles/pin.tcss"
-    heading = "Enter your card PIN"
+    heading = N_("Enter your card PIN")
     LENGTH: ClassVar[int] = 6
 
     def __init__(self) -> None:
@@ -85,7 +84,6 @@ class PinScreen(KioskScreen):
         self.query_one("#pin", Static).update(self._dots())
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "ok":
             self.submit()
         elif event.button.id == "cancel":
@@ -104,7 +102,7 @@ class MessageScreen(KioskScreen):
     """A plain sentence and one way on: ineligible, blocked card, or any stop in the flow."""
 
     CSS_PATH = "styles/message.tcss"
-    heading = "Notice"
+    heading = N_("Notice")
 
     def __init__(self, key: str, params: dict[str, Any] | None = None, *, back_to_menu: bool = False) -> None:
         super().__init__()
@@ -120,7 +118,6 @@ class MessageScreen(KioskScreen):
             yield BigButton(_("Finish"), id="finish", variant="primary")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        super().on_button_pressed(event)
         if event.button.id == "finish":
             self.kiosk.finish()
         elif event.button.id == "menu":
