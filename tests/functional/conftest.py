@@ -1,0 +1,99 @@
+"""The kiosk app on a demo world (embedded central on loopback, store, sync, simulated reader) for Pilot."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from kiosk.config import KioskConfig
+from kiosk.demo import DemoWorld, build_demo
+from kiosk.staff import hash_pin
+from screens.app import KioskApp
+from screens.i18n import set_language
+
+STAFF_PIN = "246810"
+STAFF_HASH = hash_pin(STAFF_PIN, iterations=1000)
+
+
+@pytest.fixture
+def world() -> Iterator[DemoWorld]:
+    w = build_demo(people=60)
+    try:
+        yield w
+    finally:
+        w.close()
+        set_language("zh-CN")
+
+
+@dataclass
+class Kiosk:
+    """A running app under Pilot, with helpers that wait for its worker threads."""
+
+    app: KioskApp
+    pilot: Any
+    world: DemoWorld
+
+    async def settle(self) -> None:
+        for _ in range(3):
+            await self.pilot.pause()
+            await self.app.workers.wait_for_complete()
+        await self.pilot.pause()
+
+    async def click(self, selector: str) -> None:
+        await self.pilot.click(selector)
+        await self.settle()
+
+    async def type(self, text: str) -> None:
+        for ch in text:
+            await self.pilot.press(ch)
+        await self.settle()
+
+    async def insert(self, card: int) -> None:
+        self.world.reader.insert(card)
+        await self.settle()
+
+    def family(self, household: int) -> dict[str, Any]:
+        return {p.relation_to_head: p for p in self.world.people if p.household == household}
+
+    def error(self) -> str:
+        return str(self.app.screen.query_one("#error").render())
+
+    def text(self) -> str:
+        """Everything the current screen shows, as plain text."""
+        return "\n".join(str(w.render()) for w in self.app.screen.query("Static"))
+
+    def sms_code(self) -> str:
+        codes = re.findall(r"验证码 (\d{6})", "\n".join(m["body"] for m in self.world.central.sms()))
+        assert codes, "no code was sent"
+        return codes[-1]
+
+    async def login(self, card: int = 0, pin: str = "123456") -> None:
+        await self.insert(card)
+        await self.type(pin)
+        await self.pilot.press("enter")
+        await self.settle()
+
+    async def to_relative_step(self, relation_code: str) -> None:
+        await self.click("#bind")
+        self.app.screen.query_one("#letter").scroll_end(animate=False)
+        await self.pilot.pause(0.3)
+        await self.settle()
+        await self.click("#agree")
+        area = self.app.session.area_choices()[0]
+        await self.click(f"#area-{area}")
+        await self.click(f"#rel-{relation_code}")
+
+
+@pytest.fixture
+async def kiosk(world: DemoWorld, request: pytest.FixtureRequest) -> AsyncIterator[Kiosk]:
+    size = getattr(request, "param", (120, 40))
+    config = KioskConfig(reader="simulated", idle_timeout_s=90, idle_warning_s=20, staff_pin_hash=STAFF_HASH)
+    app = KioskApp(world.backend, world.reader, config)
+    async with app.run_test(size=size) as pilot:
+        k = Kiosk(app, pilot, world)
+        await k.settle()
+        yield k
