@@ -124,7 +124,7 @@ class KioskApp(App[None], inherit_bindings=False):
         before = self.session.step
 
         def done(_result: Any) -> None:
-            if self.screen is not screen:
+            if self.current_screen() is not screen:
                 return  # the citizen left (card out, idle) while this ran
             if stay and then is not None and self.session.step is before:
                 then()
@@ -149,8 +149,12 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.run_worker(work, thread=True, exit_on_error=False, group="io")
 
+    def current_screen(self) -> Screen[Any] | None:
+        """The top screen, or None while the app is starting or shutting down (workers may still answer)."""
+        return self.screen_stack[-1] if self.screen_stack else None
+
     def _failed(self, exc: DomainError | CardError, screen: Screen[Any], generation: int) -> None:
-        if self.screen is not screen or generation != id(self.session.card):
+        if self.current_screen() is not screen or generation != id(self.session.card):
             return
         if isinstance(exc, SessionError) and exc.key == "wrong_step":
             self.go()
@@ -217,10 +221,12 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def touch(self) -> None:
         self.last_touch = self.clock()
-        if isinstance(self.screen, IdleWarning):
+        if isinstance(self.current_screen(), IdleWarning):
             self.pop_screen()
 
     def tick(self) -> None:
+        if self.current_screen() is None:
+            return
         self.blocking(self.backend.queue_length, self._status)
         if self.session.step is Step.ATTRACT:
             return
@@ -236,7 +242,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def _status(self, queue: int) -> None:
         self.queue_length = queue
-        refresh = getattr(self.screen, "refresh_status", None)
+        refresh = getattr(self.current_screen(), "refresh_status", None)
         if refresh is not None:
             refresh()
 
