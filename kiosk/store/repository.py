@@ -169,7 +169,7 @@ class Store:
             self._check_queue(db, admdvs, online, now)
             submission = Submission(
                 request_id=request_id,
-                receipt_no=f"R{now:%y%m%d}{secrets.token_hex(4).upper()}",
+                receipt_no=f"R{now:%y%m%d}{secrets.token_hex(6).upper()}",  # 48 random bits a day
                 kind=kind,
                 status="pending",
                 created_at=now,
