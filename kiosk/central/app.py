@@ -4,6 +4,7 @@
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ class CentralSettings:
     signature_window_s: int = WINDOW_SECONDS
     clock: Clock = utc_now
     run_migrations: bool = True
-    pool_size: int = 20
+    pool_size: int = 40
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -124,11 +125,22 @@ def create_app(settings: CentralSettings) -> FastAPI:
         with sessions.begin() as db:
             return fn(db)
 
+    delivery_lock = threading.Lock()
+    delivery_wanted = threading.Event()
+
     def deliver_sms() -> None:
+        """One delivery loop per process: a request that finds it running only asks it to go round again."""
+        delivery_wanted.set()
+        if not delivery_lock.acquire(blocking=False):
+            return
         try:
-            sms.deliver_pending(sessions, gateway, clock)
+            while delivery_wanted.is_set():
+                delivery_wanted.clear()
+                sms.deliver_pending(sessions, gateway, clock)
         except Exception:  # delivery is retried with the next message; the request already succeeded
             log.exception("SMS delivery failed")
+        finally:
+            delivery_lock.release()
 
     @app.get("/healthz", response_model=schemas.Health, tags=["operations"])
     def healthz() -> schemas.Health:
