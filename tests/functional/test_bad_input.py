@@ -39,8 +39,12 @@ async def test_an_already_blocked_card_is_told_so(kiosk: Kiosk) -> None:
     assert isinstance(kiosk.app.screen, MessageScreen) and kiosk.app.screen.key == "pin_blocked"
 
 
-@pytest.mark.parametrize(("card", "reason"), [(3, "holder_status_not_normal"), (4, "holder_not_employee_insured")])
-async def test_ineligible_holders_are_told_why_before_anything_else(kiosk: Kiosk, card: int, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("card", "reason"), [(3, "holder_status_not_normal"), (4, "holder_not_employee_insured")]
+)
+async def test_ineligible_holders_are_told_why_before_anything_else(
+    kiosk: Kiosk, card: int, reason: str
+) -> None:
     await kiosk.login(card=card)
     assert isinstance(kiosk.app.screen, MessageScreen) and kiosk.app.screen.key == reason
     await kiosk.click("#finish")
@@ -69,7 +73,9 @@ async def test_id_number_is_checked_as_typed(kiosk: Kiosk) -> None:
     [("51", "52", "性别"), ("52", "30", "年龄")],
     ids=["sex-mismatch", "age-implausible"],
 )
-async def test_central_refusals_are_explained(kiosk: Kiosk, relation: str, who: str, reason_text: str) -> None:
+async def test_central_refusals_are_explained(
+    kiosk: Kiosk, relation: str, who: str, reason_text: str
+) -> None:
     fam = kiosk.family(1)
     await kiosk.login()
     await kiosk.to_relative_step(relation)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import Kiosk
 from sqlalchemy import select
 
-from kiosk.central.models import Binding
 from kiosk.central.db import make_engine, make_sessionmaker
+from kiosk.central.models import Binding
 from kiosk.session import Step
 
 
