@@ -68,12 +68,18 @@ class AreaScreen(KioskScreen):
         with Vertical(id="choices"):
             for admdvs in self.session.area_choices():
                 name = self.kiosk.backend.area_name(admdvs, language())
-                yield BigButton(f"{name} ({admdvs})", id=f"area-{admdvs}", variant="primary")
+                yield BigButton(name, id=f"area-{admdvs}", variant="primary")
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back to menu"), id="menu", classes="small")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
         button_id = event.button.id or ""
         if button_id.startswith("area-"):
             self.kiosk.act(lambda: self.session.choose_area(button_id.removeprefix("area-")))
+        elif button_id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
 
 
 class RelationScreen(KioskScreen):
@@ -119,8 +125,9 @@ class RelativeScreen(KioskScreen):
             yield BigButton(_("Next"), id="next", variant="primary")
 
     def _shown(self) -> str:
-        groups = [self.typed[:6], self.typed[6:14], self.typed[14:]]
-        return " ".join(g for g in groups if g) + "_" * (18 - len(self.typed))
+        # grouped 6-8-4 like the digits on the card, blanks included, so one can see what is left
+        padded = self.typed.ljust(18, "_")
+        return f"{padded[:6]} {padded[6:14]} {padded[14:]}"
 
     def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
         self.type_key(event.key)
@@ -226,6 +233,9 @@ class VerifyScreen(KioskScreen):
     def _shown(self) -> str:
         return " ".join(self.code.ljust(6, "_"))
 
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back to menu"), id="menu", classes="small")
+
     def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
         self.type_key(event.key)
 
@@ -246,7 +256,10 @@ class VerifyScreen(KioskScreen):
             self.query_one("#code", Static).update(self._shown())
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "send":
+        if event.button.id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
+        elif event.button.id == "send":
             self.kiosk.act(self.session.send_sms, stay=True, then=lambda: self.refresh(recompose=True))
         elif event.button.id == "ok":
             code, self.code = self.code, ""
@@ -277,7 +290,9 @@ class ConfirmScreen(KioskScreen):
                 daily=cap(check.get("daily_cap_fen", 0)),
                 annual=cap(check.get("annual_cap_fen", 0)),
             ),
-            _("Valid until: {date}").format(date=check.get("valid_until") or _("until you end it")),
+            _("Valid until: {date}").format(date=check["valid_until"])
+            if check.get("valid_until")
+            else _("Valid until either of you ends it"),
         ]
         yield Static("\n".join(lines), id="summary")
         with Horizontal(id="actions"):
@@ -310,14 +325,21 @@ class ReceiptScreen(KioskScreen):
                     yield Static(_("It will be sent as soon as the network is back. You will get an SMS."))
                 if receipt.status == "rejected":
                     yield Static(reason_text(receipt.reason_code or ""), id="reason")
+                yield Static(_("Scan the code to follow this request on your phone."), id="qr-hint")
+                yield Static(_("Please take your card with you."), id="take-card")
             yield QRCode(f"FAMILY-AID:{receipt.receipt_no}", id="qr")
         with Horizontal(id="actions"):
             if receipt.kind == "bind":
                 yield BigButton(_("Bind another relative"), id="another")
+            else:
+                yield BigButton(_("Back to menu"), id="menu")
             yield BigButton(_("Finish"), id="finish", variant="primary")
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
         if event.button.id == "another":
             self.kiosk.act(self.session.bind_another)
+        elif event.button.id == "menu":
+            self.session.back_to_menu()
+            self.kiosk.go()
         elif event.button.id == "finish":
             self.kiosk.finish()

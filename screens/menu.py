@@ -69,7 +69,12 @@ class BindingsScreen(KioskScreen):
                     yield Static(_("Nobody"), classes="empty")
                 for b in rows:
                     other = _other(b, side)
-                    rel = relation(b["relation_code"]).name(language())
+                    # as_relative rows: the code is *my* relation to them, so say who shares instead
+                    rel = (
+                        relation(b["relation_code"]).name(language())
+                        if side == "as_holder"
+                        else _("shares with you")
+                    )
                     with Horizontal(classes="row"):
                         yield Static(
                             f"{other['name_masked']}  {rel}  {other['certno_masked']}  {status_text(b['status'])}",

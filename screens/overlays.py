@@ -61,7 +61,7 @@ class _PinOverlay(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(_(self.prompt), classes="dialog-title")
-            yield Static("○ " * 6, id="pin")
+            yield Static(self._dots(), id="pin")
             yield Static("", id="error")
             yield Keypad(id="keypad")
             with Horizontal(id="actions"):
@@ -75,9 +75,10 @@ class _PinOverlay(ModalScreen[None]):
             self.digits = ""
         elif event.key.isdigit() and len(self.digits) < 6:
             self.digits += event.key
-        self.query_one("#pin", Static).update(
-            " ".join("●" if i < len(self.digits) else "○" for i in range(6))
-        )
+        self.query_one("#pin", Static).update(self._dots())
+
+    def _dots(self) -> str:
+        return " ".join("●" if i < len(self.digits) else "○" for i in range(6))
 
     def on_key(self, event: Any) -> None:
         if len(event.key) == 1 and event.key.isdigit():
@@ -102,7 +103,7 @@ class StaffPin(_PinOverlay):
         pin, self.digits = self.digits, ""
         if not self.kiosk.staff_pin_entered(pin):
             self.query_one("#error", Static).update(reason_text("staff_pin_wrong"))
-            self.query_one("#pin", Static).update("○ " * 6)
+            self.query_one("#pin", Static).update(self._dots())
 
 
 class RelativePin(_PinOverlay):

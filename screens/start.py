@@ -19,13 +19,14 @@ class AttractScreen(KioskScreen):
     heading = N_("Family mutual aid of the medical insurance account")
 
     def body(self) -> ComposeResult:
+        if self.kiosk.reader_lost:  # no invitation to insert a card that cannot be read
+            yield Static(reason_text("reader_unavailable"), id="reader-lost")
+            return
         yield Static(_("Please insert your social security card"), id="prompt")
         yield Static(
             _("Share your personal account with your spouse, parents, children and other close relatives."),
             id="lead",
         )
-        if self.kiosk.reader_lost:
-            yield Static(reason_text("reader_unavailable"), id="reader-lost")
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Guides"), id="guides", classes="small")
@@ -110,8 +111,9 @@ class MessageScreen(KioskScreen):
 
     def body(self) -> ComposeResult:
         yield Static(reason_text(self.key, self.params), id="message")
-        if self.key in ("pin_blocked", "holder_status_not_normal", "area_not_served", "card_not_found"):
+        if self.key in ("holder_status_not_normal", "holder_not_employee_insured", "holder_too_young"):
             yield Static(_("The staff counter can help you."), id="help")
+        yield Static(_("Please take your card with you."), id="take-card")
         with Horizontal(id="actions"):
             if self.back_to_menu:
                 yield BigButton(_("Back to menu"), id="menu")

@@ -29,9 +29,11 @@ class Relation:
     generation: Generation
     sex: Sex | None  # None: either sex (配偶)
     older: bool | None = None  # siblings: must the relative be older (兄/姐) or younger (弟/妹)?
+    spoken_zh: str = ""  # what people say (儿子 for 子, 哥哥 for 兄): buttons and sentences use this
 
     def name(self, lang: str) -> str:
-        return self.name_zh if lang.startswith("zh") else self.name_en
+        """The everyday name in `lang`; the standard's term is `name_zh`."""
+        return (self.spoken_zh or self.name_zh) if lang.startswith("zh") else self.name_en
 
 
 # The close relatives (近亲属, Civil Code art. 1045) that GB/T 4761 names one by one. In-law codes of the
@@ -40,23 +42,34 @@ _M, _F = Sex.MALE, Sex.FEMALE
 RELATIONS: dict[str, Relation] = {
     r.code: r
     for r in (
-        Relation("10", "配偶", "spouse", Generation.SAME, None),
-        Relation("20", "子", "son", Generation.CHILD, _M),
-        Relation("30", "女", "daughter", Generation.CHILD, _F),
-        Relation("51", "父亲", "father", Generation.PARENT, _M),
-        Relation("52", "母亲", "mother", Generation.PARENT, _F),
-        Relation("61", "祖父", "paternal grandfather", Generation.GRANDPARENT, _M),
-        Relation("62", "祖母", "paternal grandmother", Generation.GRANDPARENT, _F),
-        Relation("63", "外祖父", "maternal grandfather", Generation.GRANDPARENT, _M),
-        Relation("64", "外祖母", "maternal grandmother", Generation.GRANDPARENT, _F),
-        Relation("41", "孙子", "grandson (son's son)", Generation.GRANDCHILD, _M),
-        Relation("42", "孙女", "granddaughter (son's daughter)", Generation.GRANDCHILD, _F),
-        Relation("43", "外孙子", "grandson (daughter's son)", Generation.GRANDCHILD, _M),
-        Relation("44", "外孙女", "granddaughter (daughter's daughter)", Generation.GRANDCHILD, _F),
-        Relation("71", "兄", "elder brother", Generation.SAME, _M, older=True),
-        Relation("73", "弟", "younger brother", Generation.SAME, _M, older=False),
-        Relation("75", "姐姐", "elder sister", Generation.SAME, _F, older=True),
-        Relation("77", "妹妹", "younger sister", Generation.SAME, _F, older=False),
+        Relation("10", "配偶", "spouse", Generation.SAME, None, spoken_zh="配偶"),
+        Relation("20", "子", "son", Generation.CHILD, _M, spoken_zh="儿子"),
+        Relation("30", "女", "daughter", Generation.CHILD, _F, spoken_zh="女儿"),
+        Relation("51", "父亲", "father", Generation.PARENT, _M, spoken_zh="父亲"),
+        Relation("52", "母亲", "mother", Generation.PARENT, _F, spoken_zh="母亲"),
+        Relation("61", "祖父", "paternal grandfather", Generation.GRANDPARENT, _M, spoken_zh="爷爷（祖父）"),
+        Relation("62", "祖母", "paternal grandmother", Generation.GRANDPARENT, _F, spoken_zh="奶奶（祖母）"),
+        Relation(
+            "63", "外祖父", "maternal grandfather", Generation.GRANDPARENT, _M, spoken_zh="外公（外祖父）"
+        ),
+        Relation(
+            "64", "外祖母", "maternal grandmother", Generation.GRANDPARENT, _F, spoken_zh="外婆（外祖母）"
+        ),
+        Relation("41", "孙子", "grandson (son's son)", Generation.GRANDCHILD, _M, spoken_zh="孙子"),
+        Relation("42", "孙女", "granddaughter (son's daughter)", Generation.GRANDCHILD, _F, spoken_zh="孙女"),
+        Relation("43", "外孙子", "grandson (daughter's son)", Generation.GRANDCHILD, _M, spoken_zh="外孙"),
+        Relation(
+            "44",
+            "外孙女",
+            "granddaughter (daughter's daughter)",
+            Generation.GRANDCHILD,
+            _F,
+            spoken_zh="外孙女",
+        ),
+        Relation("71", "兄", "elder brother", Generation.SAME, _M, older=True, spoken_zh="哥哥"),
+        Relation("73", "弟", "younger brother", Generation.SAME, _M, older=False, spoken_zh="弟弟"),
+        Relation("75", "姐姐", "elder sister", Generation.SAME, _F, older=True, spoken_zh="姐姐"),
+        Relation("77", "妹妹", "younger sister", Generation.SAME, _F, older=False, spoken_zh="妹妹"),
     )
 }
 

@@ -33,7 +33,7 @@ class Keypad(Grid):
             yield self._button(key, key)
         yield self._button("X" if self.with_x else "clear", "X" if self.with_x else _("Clear"))
         yield self._button("0", "0")
-        yield self._button("back", "⌫")
+        yield self._button("back", _("Delete"))
 
     def _button(self, key: str, label: str) -> KeypadButton:
         button = KeypadButton(label, id=f"key-{key}", classes="key")

@@ -16,7 +16,8 @@ def qr_text(data: str, border: int = 2) -> str:
         matrix.append([False] * len(matrix[0]))
     rows = []
     for top, bottom in zip(matrix[::2], matrix[1::2], strict=True):
-        # dark modules are drawn as blanks on a light background, so phones read it on dark terminals too
+        # dark modules are blanks and light modules are blocks; receipt.tcss colours blocks white on black,
+        # so the code reads dark-on-light with a light quiet zone, like printed paper
         rows.append(
             "".join(
                 {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): " "}[(t, b)]

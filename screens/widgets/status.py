@@ -10,7 +10,9 @@ from screens.i18n import _
 class StatusLine(Static):
     def show(self, online: bool | None, queue: int, demo: bool) -> None:
         link = {True: _("Online"), False: _("Offline"), None: _("Connecting")}[online]
-        parts = [f"● {link}" if online else f"○ {link}", _("Waiting to send: {n}").format(n=queue)]
+        parts = [f"● {link}" if online else f"○ {link}"]
+        if queue:  # only worth a citizen's attention when something is waiting
+            parts.append(_("Waiting to send: {n}").format(n=queue))
         if demo:
             parts.insert(0, _("DEMO"))
         self.update("   ".join(parts))
