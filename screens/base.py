@@ -81,6 +81,10 @@ class KioskScreen(Screen[None]):
     def clear_error(self) -> None:
         self.query_one("#error", Static).update("")
 
+    def back_to_menu(self) -> None:
+        self.session.back_to_menu()
+        self.kiosk.go()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":
             event.stop()

@@ -54,8 +54,7 @@ class LetterScreen(KioskScreen):
         if event.button.id == "agree":
             self.kiosk.act(lambda: self.session.accept_letter(read_to_end=True))
         elif event.button.id == "back":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
 
 
 class AreaScreen(KioskScreen):
@@ -78,8 +77,7 @@ class AreaScreen(KioskScreen):
         if button_id.startswith("area-"):
             self.kiosk.act(lambda: self.session.choose_area(button_id.removeprefix("area-")))
         elif button_id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
 
 
 class RelationScreen(KioskScreen):
@@ -100,8 +98,7 @@ class RelationScreen(KioskScreen):
         if button_id.startswith("rel-"):
             self.kiosk.act(lambda: self.session.choose_relation(button_id.removeprefix("rel-")))
         elif button_id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
 
 
 class RelativeScreen(KioskScreen):
@@ -257,8 +254,7 @@ class VerifyScreen(KioskScreen):
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
         if event.button.id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
         elif event.button.id == "send":
             self.kiosk.act(self.session.send_sms, stay=True, then=lambda: self.refresh(recompose=True))
         elif event.button.id == "ok":
@@ -304,8 +300,7 @@ class ConfirmScreen(KioskScreen):
             event.button.disabled = True  # one tap, one binding
             self.kiosk.act(self.session.confirm)
         elif event.button.id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
 
 
 class ReceiptScreen(KioskScreen):
@@ -339,7 +334,6 @@ class ReceiptScreen(KioskScreen):
         if event.button.id == "another":
             self.kiosk.act(self.session.bind_another)
         elif event.button.id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
         elif event.button.id == "finish":
             self.kiosk.finish()

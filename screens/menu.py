@@ -99,8 +99,7 @@ class BindingsScreen(KioskScreen):
         if button_id.startswith("unbind-"):
             self.kiosk.act(lambda: self.session.choose_unbind(button_id.removeprefix("unbind-")))
         elif button_id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
 
 
 class UnbindConfirmScreen(KioskScreen):
@@ -161,8 +160,7 @@ class UsageScreen(KioskScreen):
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
         if event.button.id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()
 
 
 GUIDES = {
@@ -207,7 +205,6 @@ class GuidesScreen(KioskScreen):
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
         if event.button.id == "back":
             if self.session.holder is not None and self.session.ineligible_reason is None:
-                self.session.back_to_menu()
-                self.kiosk.go()
+                self.back_to_menu()
             else:
                 self.kiosk.finish()

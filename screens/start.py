@@ -123,5 +123,4 @@ class MessageScreen(KioskScreen):
         if event.button.id == "finish":
             self.kiosk.finish()
         elif event.button.id == "menu":
-            self.session.back_to_menu()
-            self.kiosk.go()
+            self.back_to_menu()

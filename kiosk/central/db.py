@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.sqlbase import sqlite_durable_and_serialised
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -17,29 +18,11 @@ def make_engine(database_url: str, *, pool_size: int = 40) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _sqlite_serialised_writes(engine)
+        sqlite_durable_and_serialised(engine)
         return engine
     # As many pooled connections as FastAPI's thread pool has threads (40): under load, connections are
     # reused instead of opened and closed per request (which tripled PostgreSQL's CPU per insert).
     return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
-
-
-def _sqlite_serialised_writes(engine: Engine) -> None:
-    # pysqlite's own transaction handling is turned off so every transaction starts with BEGIN IMMEDIATE:
-    # the cap checks read then write, and under a deferred BEGIN two of them could both read the old count.
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

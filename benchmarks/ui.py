@@ -1,0 +1,946 @@
+"""UI benchmarks of the kiosk's Textual screens, each against a bare Textual app measured in the same run.
+
+    python benchmarks/ui.py [all|startup|keypress|memory|touches] [--runs 7] [--samples 100]
+                            [--sessions 500] [--tracemalloc] [--json FILE]
+
+Measurements, not tests: exit status 0 whenever the measurement ran, target met or not. Every server
+started listens on 127.0.0.1; tmux runs on a private socket; temp dirs are removed at the end.
+What each section measures (results and discussion: benchmarks/UI.md):
+
+startup   Cold start to the painted first screen, three ways, runs alternated, medians:
+          1. real terminal: `tmux new-session` of a fresh `python ...` until `tmux capture-pane` shows the
+             first screen's text (polled every ~3 ms), for a bare hello-world app, `python -m kiosk --demo`
+             (which also builds the demo world: embedded central, seeding, store, first sync) and the
+             same kiosk start with the world build timed inside the process and subtracted ("app only");
+          2. in-process, headless (`App.run_test`), imports done, demo world built once beforehand: App
+             construction until the first frame of the first screen reaches the driver (a hook on
+             `App._display`, so the frame is composed and rendered; a headless driver does not write it).
+keypress  Key press (or tap) until the first frame of the next screen, p50/p95, headless with Pilot, the
+          same `App._display` hook; plus the same in a real terminal under tmux (capture-pane polling):
+          F12 -> staff PIN overlay and a tap on "Guides" -> guides screen (pure UI) against a bare two-screen
+          app (key -> push a modal screen; key/tap -> switch to a fresh screen); and Enter on the PIN
+          screen -> menu, which includes the card check and central's lookup (their time is shown apart).
+memory    RSS (and Python objects; tracemalloc by package with --tracemalloc) of one kiosk process after 10
+          and after N simulated citizen sessions, headless: card in, PIN on the keys, menu, "my bindings",
+          then Finish (even sessions) or the card pulled out (odd sessions). The demo world (embedded
+          central, sync worker) is in the same process, as in `kiosk --demo`.
+touches   Taps needed to bind the father of household 1 (Lishui, SMS code) after the PIN, driven by taps
+          only (Pilot clicks, keypad included), at 120x40 and 80x24; and whether the relative's own card
+          can replace typing the ID number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import inspect
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (120, 40)
+STAFF_PIN = "000000"
+TARGET_START = 1.5
+TARGET_KEY = 1.5
+TARGET_MEMORY = 1.2
+TARGET_TOUCHES = 8
+
+
+# --- small helpers ------------------------------------------------------------------------------------
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def pct(xs: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))]
+
+
+def verdict(ratio: float, target: float) -> str:
+    return "MET" if ratio <= target else "NOT MET"
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def heading(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 100 - len(title)), flush=True)
+
+
+# --- the bare Textual apps (imported lazily, so a bare app's process imports only Textual) -------------
+
+
+def bare_apps() -> dict[str, Any]:
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding
+    from textual.screen import ModalScreen, Screen
+    from textual.widgets import Button, Static
+
+    class Hello(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("Hello, world")
+
+    class Page(Screen[None]):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.page = name
+
+        def compose(self) -> ComposeResult:
+            yield Static(f"Screen {self.page}", id="title")
+            yield Button(f"Go from {self.page}", id="go")
+
+        def on_button_pressed(self, event: Button.Pressed) -> None:
+            self.app.action_flip()  # type: ignore[attr-defined]
+
+    class Overlay(ModalScreen[None]):
+        BINDINGS = [Binding("escape", "app.pop_screen", "Back")]  # noqa: RUF012
+
+        def compose(self) -> ComposeResult:
+            yield Static("Modal overlay", id="title")
+            yield Button("OK", id="ok")
+
+    class TwoScreens(App[None]):
+        """Two screens: `n` (or the button) switches to a fresh instance of the other, `m` pushes a modal."""
+
+        BINDINGS = [Binding("n", "flip", "Next"), Binding("m", "modal", "Modal")]  # noqa: RUF012
+
+        def on_mount(self) -> None:
+            self.push_screen(Page("A"))
+
+        def action_flip(self) -> None:
+            current = getattr(self.screen, "page", "B")
+            self.switch_screen(Page("B" if current == "A" else "A"))
+
+        def action_modal(self) -> None:
+            self.push_screen(Overlay())
+
+    return {"Hello": Hello, "TwoScreens": TwoScreens, "Page": Page, "Overlay": Overlay}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frame handed to the driver: when, and which screen (by type and id, not by reference)."""
+
+    t: float
+    screen: type
+    screen_id: int
+    tall: bool  # the screen had its breakpoint class (-tall) when the frame was drawn
+
+
+def timed(app_cls: Any) -> Any:
+    """A subclass that logs every frame handed to the driver (`app.frames`)."""
+
+    class Timed(app_cls):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.frames: list[Frame] = []
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if renderable is not None:  # no reference to the screen: it would keep every screen alive
+                self.frames.append(
+                    Frame(time.perf_counter(), type(screen), id(screen), screen.has_class("-tall"))
+                )
+
+    if isinstance(app_cls.CSS_PATH, str):  # Textual resolves CSS_PATH next to the (sub)class's file
+        Timed.CSS_PATH = str(Path(inspect.getfile(app_cls)).parent / app_cls.CSS_PATH)
+    Timed.__name__ = f"Timed{app_cls.__name__}"
+    return Timed
+
+
+# --- the kiosk in-process -------------------------------------------------------------------------------
+
+
+@dataclass
+class KioskWorld:
+    world: Any
+    config: Any
+    io_seconds: list[float] = field(default_factory=list)
+
+    def make_app(self, cls: Any = None) -> Any:
+        from screens.app import KioskApp
+        from screens.widgets.demo import DemoPanel
+
+        self.world.reader._listeners.clear()  # apps from earlier runs of this benchmark
+        world = self.world
+        app_cls = cls or timed(KioskApp)
+        io = self.io_seconds
+
+        class Measured(app_cls):  # type: ignore[misc,valid-type]
+            def blocking(
+                self, fn: Callable[[], Any], done: Callable[[Any], None], screen: Any = None
+            ) -> None:
+                def timed_fn() -> Any:
+                    t = time.perf_counter()
+                    try:
+                        return fn()
+                    finally:
+                        io.append(time.perf_counter() - t)
+
+                super().blocking(timed_fn, done, screen)
+
+        Measured.CSS_PATH = app_cls.CSS_PATH
+        return Measured(
+            world.backend,
+            world.reader,
+            self.config,
+            demo_panel=lambda: DemoPanel(world.reader, world.latest_sms),
+        )
+
+    def close(self) -> None:
+        self.world.close()
+
+
+def kiosk_world(people: int = 120) -> KioskWorld:
+    from kiosk.config import KioskConfig
+    from kiosk.demo import build_demo
+    from kiosk.staff import hash_pin
+
+    world = build_demo(people=people)
+    world.start_sync()
+    config = KioskConfig(
+        reader="simulated", idle_timeout_s=3600, idle_warning_s=20, staff_pin_hash=hash_pin(STAFF_PIN)
+    )
+    return KioskWorld(world, config)
+
+
+async def until(cond: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.001)
+
+
+def first_frame_after(app: Any, t0: float, match: Callable[[Frame], bool]) -> float | None:
+    for frame in app.frames:
+        if frame.t >= t0 and match(frame):
+            return frame.t
+    return None
+
+
+async def frame_of(app: Any, t0: float, match: Callable[[Frame], bool], what: str) -> float:
+    """Seconds from t0 to the first frame after t0 that `match`es (waits for it)."""
+    await until(lambda: first_frame_after(app, t0, match) is not None, what=what)
+    t = first_frame_after(app, t0, match)
+    assert t is not None
+    del app.frames[:-50]  # keep the log short
+    return t - t0
+
+
+def is_(cls: type) -> Callable[[Frame], bool]:
+    return lambda f: issubclass(f.screen, cls)
+
+
+# --- tmux -----------------------------------------------------------------------------------------------
+
+
+class Tmux:
+    def __init__(self, tmp: Path) -> None:
+        self.socket = f"kiosk-bench-{uuid.uuid4().hex[:10]}"
+        self.conf = tmp / "tmux.conf"
+        self.conf.write_text("set -g default-terminal xterm-256color\n")
+        self.pid: int | None = None
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        r = subprocess.run(
+            ["tmux", "-u", "-L", self.socket, "-f", str(self.conf), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=check,
+        )
+        return r.stdout
+
+    def start(self, argv: list[str], env: dict[str, str]) -> float:
+        """Start `argv` in a new detached 120x40 session; return the perf_counter just before."""
+        cmd = ["tmux", "-u", "-L", self.socket, "-f", str(self.conf), "new-session", "-d"]
+        cmd += ["-x", str(SIZE[0]), "-y", str(SIZE[1]), "-c", str(ROOT), "--", *argv]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30, check=True)
+        self.pid = int(self.tmux("display-message", "-p", "-t", "0", "#{pane_pid}").strip())
+        return t0
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "0")
+
+    def wait(self, cond: Callable[[str], bool], timeout: float = 120.0) -> float:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if cond(text):
+                return time.perf_counter()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"tmux screen never matched; last screen:\n{text}")
+
+    def keys(self, *names: str) -> None:
+        self.tmux("send-keys", "-t", "0", *names)
+
+    def tap_label(self, label: str) -> None:
+        from rich.cells import cell_len
+
+        for y, line in enumerate(self.screen().splitlines()):
+            if (i := line.find(label)) >= 0:
+                x = cell_len(line[:i]) + cell_len(label) // 2 + 1
+                self.tmux("send-keys", "-t", "0", "-l", f"\x1b[<0;{x};{y + 1}M")
+                self.tmux("send-keys", "-t", "0", "-l", f"\x1b[<0;{x};{y + 1}m")
+                return
+        raise LookupError(label)
+
+    def kill(self) -> None:
+        pid = self.pid
+        self.tmux("kill-server", check=False)
+        if pid is None:
+            return
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, 9)  # the process this benchmark started
+
+
+def child_env(tmp: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "TEXTUAL_THEME", "KIOSK_CONFIG", "TMUX"}
+    }
+    env.update(TERM="xterm-256color", TMPDIR=str(tmp), LANG="C.UTF-8", XDG_DATA_HOME=str(tmp / "xdg"))
+    return env
+
+
+def zh(msgid: str) -> str:
+    from screens.i18n import _translations
+
+    return _translations("zh-CN").gettext(msgid)
+
+
+# --- startup --------------------------------------------------------------------------------------------
+
+
+def _run_bare(name: str) -> None:
+    bare_apps()[name]().run()
+
+
+def _run_kiosk_app_only(world_time_file: str) -> None:
+    """`kiosk --demo`'s start with the world build (imports, central, seed, store, first sync, hash of
+    the staff PIN) timed in-process: what is left is the app's own start."""
+    import dataclasses
+
+    from kiosk.config import load_config
+    from screens.app import KioskApp
+    from screens.widgets.demo import DemoPanel
+
+    t0 = time.perf_counter()
+    from kiosk.demo import build_demo
+    from kiosk.staff import hash_pin
+
+    world = build_demo()
+    world.start_sync()
+    config = dataclasses.replace(load_config().kiosk, reader="simulated", staff_pin_hash=hash_pin(STAFF_PIN))
+    Path(world_time_file).write_text(str(time.perf_counter() - t0))
+    app = KioskApp(
+        world.backend, world.reader, config, demo_panel=lambda: DemoPanel(world.reader, world.latest_sms)
+    )
+    try:
+        app.run()
+    finally:
+        world.close()
+
+
+def startup_tmux(runs: int, tmp: Path) -> dict[str, list[float]]:
+    attract = zh("Please insert your social security card")
+    demo = zh("DEMO cards:")
+    me = str(Path(__file__).resolve())
+    variants: dict[str, tuple[list[str], Callable[[str], bool]]] = {
+        "bare hello": ([sys.executable, me, "_bare", "Hello"], lambda s: "Hello, world" in s),
+        "kiosk --demo": ([sys.executable, "-m", "kiosk", "--demo"], lambda s: attract in s and demo in s),
+        "kiosk app only": ([sys.executable, me, "_kiosk_app", "WORLD"], lambda s: attract in s and demo in s),
+    }
+    out: dict[str, list[float]] = {k: [] for k in variants}
+    out["kiosk world build"] = []
+    names = list(variants)
+    for i in range(runs):
+        order = names[i % len(names) :] + names[: i % len(names)]  # rotate who goes first
+        for name in order:
+            argv, ready = variants[name]
+            run_tmp = Path(tempfile.mkdtemp(dir=tmp))
+            world_file = run_tmp / "world-seconds"
+            argv = [str(world_file) if a == "WORLD" else a for a in argv]
+            term = Tmux(run_tmp)
+            try:
+                t0 = term.start(argv, child_env(run_tmp))
+                t1 = term.wait(ready)
+            finally:
+                term.kill()
+            total = t1 - t0
+            if name == "kiosk app only":
+                build = float(world_file.read_text())
+                out["kiosk world build"].append(build)
+                total -= build
+            out[name].append(total)
+            shutil.rmtree(run_tmp, ignore_errors=True)
+        print(f"  round {i + 1}/{runs}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in out.items()), flush=True)
+    return out
+
+
+async def startup_headless(runs: int, kw: KioskWorld) -> dict[str, list[float]]:
+    from screens.start import AttractScreen
+
+    Hello = timed(bare_apps()["Hello"])
+    out: dict[str, list[float]] = {"bare hello": [], "kiosk": [], "kiosk (breakpoint layout)": []}
+    for i in range(runs):
+        for name in ["bare hello", "kiosk"] if i % 2 == 0 else ["kiosk", "bare hello"]:
+            t0 = time.perf_counter()
+            app = Hello() if name == "bare hello" else kw.make_app()
+            async with app.run_test(size=SIZE):
+                if name == "bare hello":
+                    out[name].append(await frame_of(app, t0, lambda f: True, "hello frame"))
+                else:
+                    out[name].append(await frame_of(app, t0, is_(AttractScreen), "attract"))
+                    out["kiosk (breakpoint layout)"].append(
+                        await frame_of(
+                            app, t0, lambda f: issubclass(f.screen, AttractScreen) and f.tall, "-tall"
+                        )
+                    )
+            gc.collect()
+    return out
+
+
+def section_startup(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    heading("startup: cold start to the painted first screen")
+    print(f"real terminal (tmux {SIZE[0]}x{SIZE[1]}), {args.runs} runs each, alternated:", flush=True)
+    real = startup_tmux(args.runs, tmp)
+    kw = kiosk_world()
+    try:
+        headless = asyncio.run(startup_headless(args.runs, kw))
+    finally:
+        kw.close()
+    rows = []
+    bare = median(real["bare hello"])
+    for name, xs in real.items():
+        ratio = median(xs) / bare
+        rows.append(("tmux", name, median(xs), min(xs), max(xs), ratio))
+    hbare = median(headless["bare hello"])
+    for name, xs in headless.items():
+        rows.append(("headless", name, median(xs), min(xs), max(xs), median(xs) / hbare))
+    print(f"\n{'where':9} {'what':28} {'median s':>9} {'min s':>8} {'max s':>8} {'x bare':>7}")
+    for where, name, med, lo, hi, ratio in rows:
+        print(f"{where:9} {name:28} {med:9.3f} {lo:8.3f} {hi:8.3f} {ratio:7.2f}")
+    app_ratio = median(real["kiosk app only"]) / bare
+    demo_ratio = median(real["kiosk --demo"]) / bare
+    head_ratio = median(headless["kiosk"]) / hbare
+    print(
+        f"\ntarget <= {TARGET_START}x: kiosk app only (tmux) {app_ratio:.2f}x "
+        f"{verdict(app_ratio, TARGET_START)}; "
+        f"whole `kiosk --demo` (tmux) {demo_ratio:.2f}x {verdict(demo_ratio, TARGET_START)}; "
+        f"in-process headless {head_ratio:.2f}x {verdict(head_ratio, TARGET_START)}"
+    )
+    results["startup"] = {"tmux": real, "headless": headless}
+
+
+# --- key press -> next screen ---------------------------------------------------------------------------
+
+
+async def keypress_headless(samples: int, kw: KioskWorld) -> dict[str, list[float]]:
+    from kiosk.demo import DEMO_PIN
+    from screens.menu import GuidesScreen, MenuScreen
+    from screens.overlays import StaffPin
+    from screens.start import AttractScreen, PinScreen
+
+    apps = bare_apps()
+    Two = timed(apps["TwoScreens"])
+    Page, Overlay = apps["Page"], apps["Overlay"]
+    out: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        out.setdefault(name, []).append(value)
+
+    def other_page(before: int) -> Callable[[Frame], bool]:
+        return lambda f: f.screen_id != before and issubclass(f.screen, Page)
+
+    # The bare app.
+    app = Two()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, Page), what="page A")
+        await pilot.pause()
+        for _ in range(samples):
+            before = app.screen
+            t0 = time.perf_counter()
+            await pilot.press("n")
+            add(
+                "bare: key -> switch screen",
+                await frame_of(app, t0, other_page(id(before)), "switch"),
+            )
+            before = app.screen
+            await until(lambda b=before: b.is_mounted, what="mounted")
+            t0 = time.perf_counter()
+            await pilot.click("#go")
+            add(
+                "bare: tap -> switch screen",
+                await frame_of(app, t0, other_page(id(before)), "switch"),
+            )
+            await pilot.pause()
+            t0 = time.perf_counter()
+            await pilot.press("m")
+            add("bare: key -> modal", await frame_of(app, t0, is_(Overlay), "modal"))
+            await pilot.press("escape")
+            await until(lambda: isinstance(app.screen, Page), what="back from modal")
+            await pilot.pause()
+
+    # The kiosk.
+    app = kw.make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, AttractScreen), what="attract")
+        await pilot.pause()
+        for i in range(samples):
+            t0 = time.perf_counter()
+            await pilot.press("f12")
+            add(
+                "kiosk: F12 -> staff PIN overlay",
+                await frame_of(app, t0, is_(StaffPin), "staff"),
+            )
+            app.pop_screen()
+            await until(lambda: isinstance(app.screen, AttractScreen), what="attract")
+            await pilot.pause()
+            t0 = time.perf_counter()
+            await pilot.click("#guides")
+            add(
+                "kiosk: tap Guides -> guides screen",
+                await frame_of(app, t0, is_(GuidesScreen), "guides"),
+            )
+            add(
+                "kiosk: tap Guides -> guides (breakpoint layout)",
+                await frame_of(
+                    app, t0, lambda f: issubclass(f.screen, GuidesScreen) and f.tall, "guides -tall"
+                ),
+            )
+            await pilot.pause()
+            t0 = time.perf_counter()
+            await pilot.click("#back")
+            add(
+                "kiosk: tap Back -> attract screen",
+                await frame_of(app, t0, is_(AttractScreen), "attract"),
+            )
+            await pilot.pause()
+            if i < max(20, samples // 2):  # the PIN path costs a card read and a call to central
+                kw.world.reader.insert(0)
+                await until(lambda: isinstance(app.screen, PinScreen) and app.screen.is_mounted, what="PIN")
+                await pilot.press(*DEMO_PIN)
+                await pilot.pause()
+                kw.io_seconds.clear()
+                t0 = time.perf_counter()
+                await pilot.press("enter")
+                add(
+                    "kiosk: Enter PIN -> menu (incl. card + central)",
+                    await frame_of(app, t0, is_(MenuScreen), "menu"),
+                )
+                add("kiosk: ... of which card + central (worker)", sum(kw.io_seconds))
+                kw.world.reader.remove()
+                await until(lambda: isinstance(app.screen, AttractScreen), what="attract again")
+                await pilot.pause()
+    return out
+
+
+def keypress_tmux(samples: int, tmp: Path) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"bare: key -> modal (tmux)": [], "bare: key -> switch screen (tmux)": []}
+    out["kiosk: F12 -> staff PIN overlay (tmux)"] = []
+    me = str(Path(__file__).resolve())
+    run_tmp = Path(tempfile.mkdtemp(dir=tmp))
+    term = Tmux(run_tmp)
+    try:
+        term.start([sys.executable, me, "_bare", "TwoScreens"], child_env(run_tmp))
+        term.wait(lambda s: "Screen A" in s)
+        for _ in range(samples):
+            time.sleep(0.05)
+            t0 = time.perf_counter()
+            term.keys("m")
+            out["bare: key -> modal (tmux)"].append(term.wait(lambda s: "Modal overlay" in s) - t0)
+            term.keys("Escape")
+            term.wait(lambda s: "Modal overlay" not in s)
+            time.sleep(0.05)
+            was_a = "Screen A" in term.screen()
+            t0 = time.perf_counter()
+            term.keys("n")
+            target = "Screen B" if was_a else "Screen A"
+            out["bare: key -> switch screen (tmux)"].append(term.wait(lambda s, t=target: t in s) - t0)
+    finally:
+        term.kill()
+    run_tmp = Path(tempfile.mkdtemp(dir=tmp))
+    term = Tmux(run_tmp)
+    staff, attract = zh("Staff PIN"), zh("Please insert your social security card")
+    try:
+        term.start([sys.executable, "-m", "kiosk", "--demo"], child_env(run_tmp))
+        term.wait(lambda s: attract in s and zh("DEMO cards:") in s)
+        for _ in range(samples):
+            time.sleep(0.05)
+            t0 = time.perf_counter()
+            term.keys("F12")
+            out["kiosk: F12 -> staff PIN overlay (tmux)"].append(term.wait(lambda s: staff in s) - t0)
+            time.sleep(0.2)  # let the overlay settle before tapping its Cancel
+            term.tap_label(zh("Cancel"))
+            term.wait(lambda s: staff not in s)
+    finally:
+        term.kill()
+        shutil.rmtree(run_tmp, ignore_errors=True)
+    return out
+
+
+def section_keypress(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    heading("key press (or tap) -> first frame of the next screen")
+    kw = kiosk_world()
+    try:
+        headless = asyncio.run(keypress_headless(args.samples, kw))
+    finally:
+        kw.close()
+    real = keypress_tmux(max(10, args.samples // 3), tmp)
+    print(f"\n{'what':52} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, xs in [*headless.items(), *real.items()]:
+        ms = [x * 1000 for x in xs]
+        print(f"{name:52} {len(ms):4d} {median(ms):8.1f} {pct(ms, 95):8.1f} {max(ms):8.1f}")
+
+    def p95(d: dict[str, list[float]], k: str) -> float:
+        return pct(d[k], 95)
+
+    pairs = [
+        (
+            "F12 -> overlay vs key -> modal (headless)",
+            p95(headless, "kiosk: F12 -> staff PIN overlay"),
+            p95(headless, "bare: key -> modal"),
+        ),
+        (
+            "tap Guides -> screen vs tap -> switch (headless)",
+            p95(headless, "kiosk: tap Guides -> guides screen"),
+            p95(headless, "bare: tap -> switch screen"),
+        ),
+        (
+            "tap Back -> attract vs tap -> switch (headless)",
+            p95(headless, "kiosk: tap Back -> attract screen"),
+            p95(headless, "bare: tap -> switch screen"),
+        ),
+        (
+            "Enter PIN -> menu vs key -> switch (headless)",
+            p95(headless, "kiosk: Enter PIN -> menu (incl. card + central)"),
+            p95(headless, "bare: key -> switch screen"),
+        ),
+        (
+            "F12 -> overlay vs key -> modal (tmux)",
+            p95(real, "kiosk: F12 -> staff PIN overlay (tmux)"),
+            p95(real, "bare: key -> modal (tmux)"),
+        ),
+    ]
+    print(f"\np95 ratios, target <= {TARGET_KEY}x:")
+    for name, kiosk, bare in pairs:
+        print(
+            f"  {name:52} {kiosk * 1000:7.1f} / {bare * 1000:6.1f} ms = {kiosk / bare:5.2f}x "
+            f"{verdict(kiosk / bare, TARGET_KEY)}"
+        )
+    results["keypress"] = {"headless": headless, "tmux": real}
+
+
+# --- memory ---------------------------------------------------------------------------------------------
+
+
+async def memory_sessions(n: int, kw: KioskWorld, use_tracemalloc: bool) -> dict[str, Any]:
+    import tracemalloc
+
+    from kiosk.demo import DEMO_PIN
+    from screens.menu import BindingsScreen, MenuScreen
+    from screens.start import AttractScreen, PinScreen
+
+    checkpoints = sorted({10, 50, 100, *range(100, n + 1, 100), n})
+    rows: list[dict[str, Any]] = []
+    snaps: dict[int, Any] = {}
+    app = kw.make_app()
+    holders = [0, 1, 2]  # Lishui, Hangzhou, Quzhou: eligible holders of the demo deck
+    if use_tracemalloc:
+        tracemalloc.start(1)
+    t_start = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, AttractScreen), what="attract")
+        for i in range(1, n + 1):
+            kw.world.reader.insert(holders[i % len(holders)])
+            await until(lambda: isinstance(app.screen, PinScreen) and app.screen.is_mounted, what="PIN")
+            await pilot.press(*DEMO_PIN, "enter")
+            await until(lambda: isinstance(app.screen, MenuScreen) and app.screen.is_mounted, what="menu")
+            await pilot.click("#bindings")
+            await until(
+                lambda: isinstance(app.screen, BindingsScreen) and app.screen.is_mounted, what="bindings"
+            )
+            if i % 2 == 0:
+                await pilot.click("#menu")
+                await until(
+                    lambda: isinstance(app.screen, MenuScreen) and app.screen.is_mounted, what="menu 2"
+                )
+                await pilot.click("#finish")
+                await until(lambda: isinstance(app.screen, AttractScreen), what="attract after finish")
+                kw.world.reader.remove()
+            else:
+                kw.world.reader.remove()
+                await until(lambda: isinstance(app.screen, AttractScreen), what="attract after card out")
+            await pilot.pause()
+            if i in checkpoints:
+                await app.workers.wait_for_complete()
+                gc.collect()
+                row = {
+                    "sessions": i,
+                    "rss_kib": rss_kib(),
+                    "objects": len(gc.get_objects()),
+                    "threads": len(__import__("threading").enumerate()),
+                    "screens": len(app.screen_stack),
+                    "workers": len(app.workers),
+                    "seconds": time.perf_counter() - t_start,
+                }
+                if use_tracemalloc:
+                    row["traced_kib"] = tracemalloc.get_traced_memory()[0] // 1024
+                    snaps[i] = tracemalloc.take_snapshot()
+                rows.append(row)
+                print(
+                    f"  after {i:4d} sessions: RSS {row['rss_kib'] / 1024:7.1f} MiB, "
+                    f"objects {row['objects']:8d}, "
+                    f"threads {row['threads']}, screens {row['screens']}, {row['seconds']:6.1f} s",
+                    flush=True,
+                )
+    growth: list[tuple[str, int]] = []
+    if use_tracemalloc and 10 in snaps and n in snaps:
+        by_package: dict[str, int] = {}
+        for stat in snaps[n].compare_to(snaps[10], "filename"):
+            name = stat.traceback[0].filename
+            key = _package(name)
+            by_package[key] = by_package.get(key, 0) + stat.size_diff
+        growth = sorted(by_package.items(), key=lambda kv: -abs(kv[1]))[:12]
+        tracemalloc.stop()
+    return {"rows": rows, "growth_by_package": growth}
+
+
+def _package(filename: str) -> str:
+    parts = Path(filename).parts
+    for marker in ("site-packages", "lib"):
+        if marker in parts:
+            i = len(parts) - 1 - parts[::-1].index(marker)
+            rest = parts[i + 1 :]
+            if rest and not rest[0].startswith("python3"):
+                return rest[0]
+    for top in ("kiosk", "screens", "devices", "benchmarks"):
+        if top in parts:
+            sub = parts[parts.index(top) + 1] if len(parts) > parts.index(top) + 2 else ""
+            return f"{top}/{sub}" if sub else top
+    return "python stdlib" if "lib" in parts else filename
+
+
+def section_memory(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    heading(f"memory: one kiosk process after 10 and after {args.sessions} citizen sessions")
+    kw = kiosk_world()
+    try:
+        data = asyncio.run(memory_sessions(args.sessions, kw, args.tracemalloc))
+    finally:
+        kw.close()
+    rows = {r["sessions"]: r for r in data["rows"]}
+    r10, rn = rows[10], rows[args.sessions]
+    ratio = rn["rss_kib"] / r10["rss_kib"]
+    per_session = (rn["rss_kib"] - r10["rss_kib"]) / (args.sessions - 10)
+    print(
+        f"\nRSS after {args.sessions} / after 10 = "
+        f"{rn['rss_kib'] / 1024:.1f} / {r10['rss_kib'] / 1024:.1f} MiB = "
+        f"{ratio:.3f}x (target <= {TARGET_MEMORY}x: {verdict(ratio, TARGET_MEMORY)}); "
+        f"{per_session:.1f} KiB per session; objects {r10['objects']} -> {rn['objects']}"
+    )
+    if data["growth_by_package"]:
+        print(f"tracemalloc growth between session 10 and {args.sessions}, by package:")
+        for name, size in data["growth_by_package"]:
+            print(f"  {name:40} {size / 1024:+10.1f} KiB")
+    results["memory"] = data
+
+
+# --- touches --------------------------------------------------------------------------------------------
+
+
+async def bind_by_taps(size: tuple[int, int]) -> dict[str, Any]:
+    """Bind household 1's father by taps only; count the taps of each step."""
+    from textual import events
+
+    from devices.reader import Slot
+    from kiosk.demo import DEMO_PIN
+    from kiosk.session import Step
+    from screens.bind import LetterScreen
+
+    kw = kiosk_world()
+    steps: list[tuple[str, int]] = []
+    try:
+        app = kw.make_app()
+        fam = {p.relation_to_head: p for p in kw.world.people if p.household == 1}
+        father = fam["51"]
+        async with app.run_test(size=size) as pilot:
+
+            async def settle() -> None:
+                for _ in range(3):
+                    await pilot.pause()
+                    await app.workers.wait_for_complete()
+                await pilot.pause()
+
+            async def tap(selector: str) -> None:
+                await pilot.click(selector)
+                await settle()
+
+            async def keypad(text: str) -> int:
+                for ch in text:
+                    await pilot.click(f"#key-{ch}")
+                await settle()
+                return len(text)
+
+            await settle()
+            kw.world.reader.insert(0)
+            await settle()
+            pin_taps = await keypad(DEMO_PIN)
+            await tap("#ok")
+            assert app.session.step is Step.MENU, app.session.step
+            steps.append(("(before: PIN keypad + OK)", -(pin_taps + 1)))
+
+            await tap("#bind")
+            steps.append(("menu: Bind a relative", 1))
+            assert isinstance(app.screen, LetterScreen)
+            letter = app.screen.query_one("#letter")
+            wheel = 0
+            while app.screen.query_one("#agree").disabled and wheel < 200:
+                letter.post_message(events.MouseScrollDown(letter, 1, 1, 0, 0, 0, False, False, False))
+                wheel += 1
+                await pilot.pause(0.05)
+            await settle()
+            if wheel:
+                steps.append(("letter: wheel notches to reach the end", wheel))
+            await tap("#agree")
+            steps.append(("letter: I have read and agree", 1))
+            area_choices = app.session.area_choices()
+            await tap(f"#area-{area_choices[0]}")
+            steps.append((f"area: the only choice ({len(area_choices)} offered)", 1))
+            await tap("#rel-51")
+            steps.append(("relationship: father", 1))
+
+            # Does the relative's own card fill in the ID number? (DEMO panel: "Relative's card")
+            await tap("#demo-relative")
+            card_fills_id = app.session.step is not Step.RELATIVE
+            kw.world.reader.remove(Slot.RELATIVE)
+            await settle()
+
+            digits = await keypad(father.certno)
+            steps.append(("ID number: keypad taps", digits))
+            await tap("#next")
+            steps.append(("ID number: Next", 1))
+            assert app.session.step is Step.RELATIVE_CONFIRM, app.session.step
+            await tap("#yes")
+            steps.append(("confirm the person: Yes", 1))
+            assert app.session.step is Step.VERIFY, app.session.step
+            await tap("#send")
+            steps.append(("send the code", 1))
+            import re
+
+            codes = re.findall(r"验证码 (\d{6})", "\n".join(m["body"] for m in kw.world.central.sms()))
+            code_taps = await keypad(codes[-1])
+            steps.append(("code: keypad taps", code_taps))
+            await tap("#ok")
+            steps.append(("code: OK", 1))
+            assert app.session.step is Step.CONFIRM, app.session.step
+            await tap("#confirm")
+            steps.append(("confirm binding", 1))
+            receipt = app.session.receipt
+            assert receipt is not None and receipt.status == "accepted", receipt
+    finally:
+        kw.close()
+    return {"steps": steps, "card_fills_id": card_fills_id, "size": size}
+
+
+def section_touches(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    heading("touches: bind the father (Lishui, SMS code) after the PIN, taps only")
+    out = []
+    for size in (SIZE, (80, 24)):
+        r = asyncio.run(bind_by_taps(size))
+        steps = r["steps"]
+        counted = [(n, c) for n, c in steps if c > 0]
+        typing = {"ID number: keypad taps", "code: keypad taps"}
+        scroll = sum(c for n, c in counted if n.startswith("letter: wheel"))
+        buttons = sum(c for n, c in counted if n not in typing and not n.startswith("letter: wheel"))
+        keys = sum(c for n, c in counted if n in typing)
+        print(f"\n{size[0]}x{size[1]}:")
+        for name, c in steps:
+            print(f"  {name:48} {c:>4}" if c > 0 else f"  {name:48} ({-c})")
+        print(
+            f"  => {buttons} button taps (target <= {TARGET_TOUCHES}: {verdict(buttons, TARGET_TOUCHES)}), "
+            f"+ {keys} keypad taps = {buttons + keys}, + {scroll} wheel notches on the letter"
+        )
+        print(f"  the relative's own card fills in the ID number: {'yes' if r['card_fills_id'] else 'no'}")
+        out.append({**r, "buttons": buttons, "keypad": keys, "wheel": scroll})
+    results["touches"] = out
+
+
+# --- main -----------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "_bare":
+        _run_bare(sys.argv[2])
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "_kiosk_app":
+        _run_kiosk_app_only(sys.argv[2])
+        return 0
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "section", nargs="?", default="all", choices=["all", "startup", "keypress", "memory", "touches"]
+    )
+    p.add_argument("--runs", type=int, default=7, help="start-up runs of each variant (default 7)")
+    p.add_argument("--samples", type=int, default=100, help="key presses of each kind (default 100)")
+    p.add_argument("--sessions", type=int, default=500, help="citizen sessions for the memory section")
+    p.add_argument("--tracemalloc", action="store_true", help="memory: also trace Python allocations")
+    p.add_argument("--json", help="write every number to this file")
+    args = p.parse_args()
+    if shutil.which("tmux") is None and args.section in ("all", "startup", "keypress"):
+        print("tmux is needed for the real-terminal measurements (apt-get install tmux)", file=sys.stderr)
+        return 2
+    os.environ.pop("NO_COLOR", None)
+    import textual
+
+    print(
+        f"python {platform.python_version()}, textual {textual.__version__}, {platform.platform()}, "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    results: dict[str, Any] = {}
+    sections: dict[str, Callable[[argparse.Namespace, Path, dict[str, Any]], None]] = {
+        "startup": section_startup,
+        "keypress": section_keypress,
+        "memory": section_memory,
+        "touches": section_touches,
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="kiosk-ui-bench-"))
+    try:
+        for name, fn in sections.items():
+            if args.section in ("all", name):
+                fn(args, tmp, results)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
