@@ -4,8 +4,8 @@ idle, central offline, and keys that must not end the kiosk."""
 from __future__ import annotations
 
 import pytest
-from conftest import STAFF_PIN, Kiosk
 
+from functional.conftest import STAFF_PIN, Kiosk
 from kiosk.session import Step
 from screens.overlays import IdleWarning, StaffPin
 from screens.start import MessageScreen

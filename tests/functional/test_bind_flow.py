@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import Kiosk
 from sqlalchemy import select
 
+from functional.conftest import Kiosk
 from kiosk.central.db import make_engine, make_sessionmaker
 from kiosk.central.models import Binding
 from kiosk.session import Step
