@@ -310,6 +310,9 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
         lambda s: zh("Please insert your social security card") in s and zh("DEMO cards:") in s, START_TIMEOUT
     )
     first_paint = time.monotonic() - started
+    # tmux may start a detached window at its default 80x24 whatever -x/-y said (seen under CI load):
+    # set the size the taps below are written for, and wait for the app to lay itself out again.
+    term.resize(COLS, ROWS)
     workdir = _workdir(tmpdir)
     central_db = workdir / "central.db"
     fam = _family(central_db)
