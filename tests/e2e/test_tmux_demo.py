@@ -70,6 +70,7 @@ class Terminal:
         # left empty in about half of the runs here (tmux 3.3a), although the process had ended.
         self.status_file = workdir / "exit-status"
         self.app_pid: int | None = None
+        self.socket_path = ""
         self.last_screen = ""
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -95,7 +96,10 @@ class Terminal:
             timeout=30,
             check=True,
         )
-        shell = int(self.tmux("display-message", "-p", "-t", "0", "#{pane_pid}").stdout.strip())
+        pane_pid, self.socket_path = self.tmux(
+            "display-message", "-p", "-t", "0", "#{pane_pid} #{socket_path}"
+        ).stdout.split()
+        shell = int(pane_pid)
         deadline = time.monotonic() + 10
         while not (children := _children(shell)):
             assert time.monotonic() < deadline, "the command did not start"
@@ -197,6 +201,8 @@ class Terminal:
     def close(self) -> None:
         """Kill the tmux server (the pty's hang-up ends the app); SIGKILL our app if it lingers."""
         self.tmux("kill-server", check=False)
+        if self.socket_path:
+            Path(self.socket_path).unlink(missing_ok=True)  # tmux 3.3 leaves it behind
         pid = self.app_pid
         if pid is None:
             return
@@ -243,9 +249,10 @@ def term(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def _demo_env(tmpdir: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "TEXTUAL_THEME", "KIOSK_CONFIG", "TMUX"}
-    }
+    # COLUMNS/LINES: pytest-xdist workers set them to 80/24, and Rich (so Textual) would take them over
+    # the terminal's real size.
+    dropped = {"NO_COLOR", "TEXTUAL_THEME", "KIOSK_CONFIG", "TMUX", "COLUMNS", "LINES"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         TERM="xterm-256color",
         TMPDIR=str(tmpdir),  # the demo's mkdtemp() lands here, so the test finds its workdir
