@@ -778,6 +778,8 @@ async def memory_sessions(n: int, kw: KioskWorld, use_tracemalloc: bool) -> dict
                 kw.world.reader.remove()
                 await until(lambda: isinstance(app.screen, AttractScreen), what="attract after card out")
             await pilot.pause()
+            app.frames.clear()  # the benchmark's own logs must not grow with the sessions
+            kw.io_seconds.clear()
             if i in checkpoints:
                 await app.workers.wait_for_complete()
                 gc.collect()
@@ -792,7 +794,8 @@ async def memory_sessions(n: int, kw: KioskWorld, use_tracemalloc: bool) -> dict
                 }
                 if use_tracemalloc:
                     row["traced_kib"] = tracemalloc.get_traced_memory()[0] // 1024
-                    snaps[i] = tracemalloc.take_snapshot()
+                    if i in (10, n):  # a snapshot is big: only the two compared
+                        snaps[i] = tracemalloc.take_snapshot()
                 rows.append(row)
                 print(
                     f"  after {i:4d} sessions: RSS {row['rss_kib'] / 1024:7.1f} MiB, "
@@ -853,6 +856,10 @@ def section_memory(args: argparse.Namespace, tmp: Path, results: dict[str, Any])
         f"{ratio:.3f}x (target <= {TARGET_MEMORY}x: {verdict(ratio, TARGET_MEMORY)}); "
         f"{per_session:.1f} KiB per session; objects {r10['objects']} -> {rn['objects']}"
     )
+    if args.tracemalloc:
+        print(
+            "(with --tracemalloc, RSS includes tracemalloc's own records: take the ratio from a run without)"
+        )
     if data["growth_by_package"]:
         print(f"tracemalloc growth between session 10 and {args.sessions}, by package:")
         for name, size in data["growth_by_package"]:
