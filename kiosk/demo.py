@@ -11,8 +11,9 @@ from pathlib import Path
 
 from devices.reader import CardData
 from devices.simulated import SimulatedCard, SimulatedReader
+from devices.virtual_card import CardPerson
 from kiosk.central.demo import EmbeddedCentral
-from kiosk.central.seed import SyntheticPerson
+from kiosk.central.seed import SyntheticPerson, generate_people
 from kiosk.config import Config, StoreConfig, SyncConfig, TerminalConfig
 from kiosk.domain.masking import mask_name, mask_phone
 from kiosk.services import Backend
@@ -39,21 +40,53 @@ def _card(p: SyntheticPerson, label: str, *, tries_left: int = 3) -> SimulatedCa
 def demo_deck(people: list[SyntheticPerson]) -> list[SimulatedCard]:
     """The cards on the DEMO panel, from the fixed scenario households of the seed."""
 
-    def head(n: int) -> SyntheticPerson:
-        return next(p for p in people if p.household == n and p.relation_to_head == "00")
-
-    def member(n: int, code: str) -> SyntheticPerson:
-        return next(p for p in people if p.household == n and p.relation_to_head == code)
-
     return [
-        _card(head(1), "丽水 Lishui"),
-        _card(head(2), "杭州 Hangzhou"),
-        _card(head(3), "衢州 Quzhou"),
-        _card(head(4), "暂停参保 suspended"),
-        _card(head(6), "居民医保 resident"),
-        _card(member(1, "51"), "父亲 father"),
-        _card(head(7), "深圳 Shenzhen", tries_left=0),
+        _card(_member(people, household, relation), label, tries_left=0 if locked else 3)
+        for household, relation, label, locked in DEMO_CARDS
     ]
+
+
+# (household, relation to its head, label, PIN locked): the DEMO panel's cards 1-7, from the seed's fixed
+# scenario households; `kiosk virtual-card --person N` makes the same cards for a real pcscd.
+DEMO_CARDS = (
+    (1, "00", "丽水 Lishui", False),
+    (2, "00", "杭州 Hangzhou", False),
+    (3, "00", "衢州 Quzhou", False),
+    (4, "00", "暂停参保 suspended", False),
+    (6, "00", "居民医保 resident", False),
+    (1, "51", "父亲 father", False),
+    (7, "00", "深圳 Shenzhen", True),
+)
+
+
+def _member(people: list[SyntheticPerson], household: int, relation: str) -> SyntheticPerson:
+    return next(p for p in people if p.household == household and p.relation_to_head == relation)
+
+
+def card_person(key: str | None, *, people: int = 120, seed: int = 1) -> tuple[CardPerson, int, bool]:
+    """A virtual card's person from the seed data (the people the demo and `kiosk central seed` make): `key`
+    is an ID number, or 1-7 for the DEMO panel's cards; None = card 1. Returns (person, generation, locked)."""
+    generated = generate_people(people, seed)
+    locked = False
+    if key is None or (key.isdigit() and len(key) <= 2):
+        index = int(key or 1) - 1
+        if not 0 <= index < len(DEMO_CARDS):
+            raise LookupError(f"the demo cards are numbered 1-{len(DEMO_CARDS)}")
+        household, relation, _label, locked = DEMO_CARDS[index]
+        chosen: SyntheticPerson | None = _member(generated, household, relation)
+    else:
+        chosen = next((p for p in generated if p.certno == key.strip().upper()), None)
+    if chosen is None or chosen.card_no is None or chosen.card_issuing_admdvs is None:
+        raise LookupError(f"no person with a card and that ID number among the {people} seeded people")
+    person = CardPerson(
+        card_no=chosen.card_no,
+        issuing_admdvs=chosen.card_issuing_admdvs,
+        certno=chosen.certno,
+        name=chosen.name,
+        sex=chosen.sex,
+        birth_date=chosen.birth_date,
+    )
+    return person, chosen.card_generation or 2, locked
 
 
 @dataclass
