@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from smartcard import scard
 from smartcard.CardMonitoring import CardObserver
@@ -29,6 +30,7 @@ from devices.reader import CardData, CardError, CardEvent, CardEventKind, Listen
 from devices.sscard import SocialSecurityCard
 
 log = logging.getLogger("kiosk.pcsc")
+T = TypeVar("T")
 
 _MASK = 0xFFFFFFFF
 SERVICE_GONE = {
@@ -44,6 +46,7 @@ CARD_GONE = {
     scard.SCARD_W_RESET_CARD & _MASK,
     scard.SCARD_W_UNPOWERED_CARD & _MASK,
 }
+SCARD_PRESENT = 0x0004  # SCardStatus's state bit (pcsc-lite's value; pyscard does not export it)
 READER_GONE = {scard.SCARD_E_READER_UNAVAILABLE & _MASK, scard.SCARD_E_UNKNOWN_READER & _MASK}
 
 
@@ -54,7 +57,7 @@ def _hr(value: int) -> int:
 def error_text(hresult: int) -> str:
     try:
         return f"{scard.SCardGetErrorMessage(hresult)} (0x{_hr(hresult):08X})"
-    except Exception:  # noqa: BLE001 - a message for a log line must never raise
+    except Exception:
         return f"0x{_hr(hresult):08X}"
 
 
@@ -101,7 +104,8 @@ def probe() -> PcscStatus:
         return PcscStatus(
             True,
             readers=tuple(
-                ReaderState(name, bool(event & scard.SCARD_STATE_PRESENT), bytes(atr)) for name, event, atr in states
+                ReaderState(name, bool(event & scard.SCARD_STATE_PRESENT), bytes(atr))
+                for name, event, atr in states
             ),
         )
     finally:
@@ -113,8 +117,8 @@ def pick_readers(names: Sequence[str], holder: str = "", relative: str = "") -> 
     take the readers in pcscd's order (the first for the holder, the next for a relative's card)."""
 
     def match(want: str) -> str | None:
-        exact = [n for n in names if n == want]
-        return (exact or [n for n in names if n.startswith(want)] or [None])[0]
+        found = [n for n in names if n == want] or [n for n in names if n.startswith(want)]
+        return found[0] if found else None
 
     chosen: dict[Slot, str] = {}
     for slot, want in ((Slot.HOLDER, holder), (Slot.RELATIVE, relative)):
@@ -195,7 +199,7 @@ class Supervisor(threading.Thread):
         while not self._halt.is_set():
             try:
                 self._step()
-            except Exception:  # noqa: BLE001 - the supervisor must outlive anything pcscd does
+            except Exception:
                 log.exception("card reader supervisor: unexpected error; starting over")
                 self._lose("unexpected error")
                 self._halt.wait(self.retry_s)
@@ -238,7 +242,7 @@ class Supervisor(threading.Thread):
         self._apply(changed)
 
     def _known(self, name: str) -> int:
-        return scard.SCARD_STATE_PRESENT if name in self.present else scard.SCARD_STATE_EMPTY
+        return int(scard.SCARD_STATE_PRESENT if name in self.present else scard.SCARD_STATE_EMPTY)
 
     def _apply(self, states: list[tuple[str, int, list[int]]]) -> None:
         added, removed = [], []
@@ -330,9 +334,15 @@ class PcscReader:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
         if self._supervisor is None:
-            observer = SlotObserver(lambda: dict(self._supervisor.slots) if self._supervisor else {}, self._post)
+            observer = SlotObserver(
+                lambda: dict(self._supervisor.slots) if self._supervisor else {}, self._post
+            )
             self._supervisor = Supervisor(
-                observer, self._post, holder=self.holder_reader, relative=self.relative_reader, retry_s=self.retry_s
+                observer,
+                self._post,
+                holder=self.holder_reader,
+                relative=self.relative_reader,
+                retry_s=self.retry_s,
             )
             self._supervisor.start()
 
@@ -380,7 +390,7 @@ class PcscReader:
         conn = self._conns.get(slot)
         return conn.card.channel.apdus if conn else 0
 
-    def _with_card(self, slot: Slot, op: Callable[[SocialSecurityCard], Any]) -> Any:
+    def _with_card(self, slot: Slot, op: Callable[[SocialSecurityCard], T]) -> T:
         with self._io:
             conn = self._connection(slot)
             try:
@@ -437,7 +447,10 @@ class PcscReader:
         for attempt in (1, 2):  # a context from before a pcscd restart fails once: the second is fresh
             name = self._reader_name(slot)
             hr, handle, protocol = scard.SCardConnect(
-                self._context(), name, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+                self._context(),
+                name,
+                scard.SCARD_SHARE_SHARED,
+                scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
             )
             if hr == scard.SCARD_S_SUCCESS or _hr(hr) not in SERVICE_GONE or attempt == 2:
                 break
@@ -460,10 +473,25 @@ class PcscReader:
                 self._forget_context(hr)
                 raise CardError(error_key(hr), error_text(hr))
             if len(response) < 2:
-                raise CardError("malformed_answer", f"{len(response)}-byte answer")
+                # vpcd (and some readers) answer nothing when the card leaves mid-command
+                key = "card_removed" if self._card_left(handle) else "malformed_answer"
+                raise CardError(key, f"{len(response)}-byte answer")
             return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
         return transmit
+
+    def _card_left(self, handle: int, within_s: float = 0.4) -> bool:
+        """After a broken answer: is the card gone? pcscd notices a removal within about 0.1 s."""
+        deadline = time.monotonic() + within_s
+        while True:
+            hr, _reader, state, _protocol, _atr = scard.SCardStatus(handle)
+            if hr != scard.SCARD_S_SUCCESS:
+                return _hr(hr) in CARD_GONE or _hr(hr) in READER_GONE
+            if not state & SCARD_PRESENT:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     def _drop(self, slot: Slot) -> None:
         conn = self._conns.pop(slot, None)

@@ -154,7 +154,9 @@ def parse_record(record: bytes, expected_tag: int) -> bytes:
     if tag != expected_tag:
         raise CardError("malformed_answer", f"record {expected_tag:02X}: tag {tag:02X}")
     if length > len(record) - 2:
-        raise CardError("malformed_answer", f"record {expected_tag:02X}: truncated ({len(record) - 2}/{length})")
+        raise CardError(
+            "malformed_answer", f"record {expected_tag:02X}: truncated ({len(record) - 2}/{length})"
+        )
     return record[2 : 2 + length]
 
 
@@ -214,7 +216,14 @@ class SocialSecurityCard:
 
     def select(self) -> None:
         _data, sw = self.channel.command(apdu_select_ssse(), want_data=False)
-        if sw in (SW_FILE_NOT_FOUND, SW_WRONG_P1P2, SW_INS_NOT_SUPPORTED, SW_CLA_NOT_SUPPORTED, 0x6A81, 0x6999):
+        if sw in (
+            SW_FILE_NOT_FOUND,
+            SW_WRONG_P1P2,
+            SW_INS_NOT_SUPPORTED,
+            SW_CLA_NOT_SUPPORTED,
+            0x6A81,
+            0x6999,
+        ):
             raise CardError("not_social_security_card", f"SELECT SSSE answered {sw:04X}")
         if sw != SW_OK:
             raise CardError("malformed_answer", f"SELECT SSSE answered {sw:04X}")

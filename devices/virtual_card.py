@@ -79,9 +79,11 @@ def _tlv(tag: int, value: bytes) -> bytes:
 
 def card_records(person: CardPerson, generation: int) -> dict[tuple[int, int], bytes]:
     """The EF05/EF06 records of a card, each a TLV whose tag is the record id."""
-    card_id = _bcd(person.issuing_admdvs) + bytes.fromhex("D15600000500") + hashlib.sha256(
-        person.card_no.encode()
-    ).digest()[:7]
+    card_id = (
+        _bcd(person.issuing_admdvs)
+        + bytes.fromhex("D15600000500")
+        + hashlib.sha256(person.card_no.encode()).digest()[:7]
+    )
     name = person.name.encode("gbk")
     base, ext = name[:NAME_BYTES], name[NAME_BYTES:]
     records = {
@@ -268,6 +270,8 @@ class VirtualCard:
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.sessions = 0
+        # tests: the card is pulled out when this many APDUs have been answered (mid-read removal)
+        self.pull_after: int | None = None
 
     @property
     def inserted(self) -> bool:
@@ -348,9 +352,14 @@ class VirtualCard:
                 else:
                     continue
             else:
+                if self.pull_after is not None and self.applet.apdus >= self.pull_after:
+                    self._inserted.clear()  # pulled out while the kiosk waits for this answer
+                    return
                 answer = self.applet.process(payload)
             sock.sendall(struct.pack(">H", len(answer)) + answer)
 
 
 def expired(person: CardPerson, today: dt.date) -> CardPerson:
-    return dataclasses.replace(person, issued=today.replace(year=today.year - 10), expires=today - dt.timedelta(1))
+    return dataclasses.replace(
+        person, issued=today.replace(year=today.year - 10), expires=today - dt.timedelta(1)
+    )

@@ -7,11 +7,17 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.config import ConfigError, load_config
 from kiosk.logs import configure as configure_logging
+
+if TYPE_CHECKING:
+    from devices.pcsc import PcscReader
+    from kiosk.config import KioskConfig
 
 log = logging.getLogger("kiosk")
 
@@ -20,8 +26,46 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="Family mutual-aid (家庭共济) kiosk")
     p.add_argument("--config", help="path of kiosk.toml (default: $KIOSK_CONFIG, else ./kiosk.toml)")
     p.add_argument("--demo", action="store_true", help="run the whole system on this machine with demo data")
+    p.add_argument(
+        "--pcsc",
+        action="store_true",
+        help="with --demo: read cards through pcscd (e.g. `kiosk virtual-card`) instead of the DEMO panel",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command")
+
+    from devices.virtual_card import Fault
+
+    vc = sub.add_parser(
+        "virtual-card",
+        help="a virtual social security card in vpcd's reader (tests, demos, staff training on a real pcscd)",
+    )
+    vc.add_argument("--host", default="127.0.0.1", help="where vpcd listens (default 127.0.0.1)")
+    vc.add_argument(
+        "--port", type=int, default=35963, help='35963 = "Virtual PCD 00 00" (holder), 35964 = "... 00 01"'
+    )
+    vc.add_argument("--gen", type=int, choices=(2, 3), help="card generation (default: the person's card)")
+    vc.add_argument("--t0", action="store_true", help="answer like a T=0 card (61xx / 6Cxx)")
+    vc.add_argument("--pin", default="123456", help="the card PIN (6 digits, default 123456)")
+    vc.add_argument(
+        "--person",
+        help="ID number of a seeded person, or 1-7 for the demo cards (default 1, the Lishui holder)",
+    )
+    vc.add_argument(
+        "--people", type=int, default=120, help="how many people were seeded (default 120, as the demo)"
+    )
+    vc.add_argument("--seed", type=int, default=1, help="the seed's random seed (default 1)")
+    vc.add_argument("--locked", action="store_true", help="the PIN is blocked (no tries left)")
+    vc.add_argument("--expired", action="store_true", help="the card's validity ended yesterday")
+    vc.add_argument(
+        "--not-sscard", action="store_true", help="a card without the social security application"
+    )
+    vc.add_argument(
+        "--fault",
+        choices=[f.value for f in Fault],
+        default="none",
+        help="answer the card-number read with a broken answer (tests)",
+    )
 
     central = sub.add_parser("central", help="the reference central medical-insurance service")
     csub = central.add_subparsers(dest="central_command", required=True)
@@ -81,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.demo:
-        return _run_kiosk(config, demo=True)
+        return _run_kiosk(config, demo=True, pcsc=args.pcsc)
+    if args.command == "virtual-card":
+        return _virtual_card(args)
     if args.command == "central":
         return _central(args, config)
     if args.command == "db":
@@ -302,9 +348,91 @@ def _hash_pin() -> int:
     return 0
 
 
-def _run_kiosk(config: object, *, demo: bool) -> int:
+def _virtual_card(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import signal
+
+    from devices.virtual_card import CardApplet, Fault, VirtualCard, expired
+    from kiosk.demo import card_person
+
+    if not (len(args.pin) == 6 and args.pin.isdigit()):
+        print("kiosk: --pin must be 6 digits", file=sys.stderr)
+        return 2
+    try:
+        person, generation, locked = card_person(args.person, people=args.people, seed=args.seed)
+    except LookupError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    if args.expired:
+        person = expired(person, dt.date.today())
+    applet = CardApplet(
+        person,
+        generation=args.gen or generation,
+        pin=args.pin,
+        tries_left=0 if (args.locked or locked) else 3,
+        t0=args.t0,
+        fault=Fault(args.fault),
+        social_security=not args.not_sscard,
+    )
+    card = VirtualCard(applet, args.host, args.port)
+    card.insert()
+    from kiosk.domain.masking import mask_name
+
+    print(
+        f"virtual card {person.card_no} ({mask_name(person.name)}, area {person.issuing_admdvs}, "
+        f"generation {applet.generation}, {'T=0' if args.t0 else 'T=1'}) inserted into vpcd at "
+        f"{args.host}:{args.port}",
+        file=sys.stderr,
+    )
+    if not card.wait_connected(3):
+        print("  waiting for vpcd (is pcscd with vsmartcard-vpcd running?)...", file=sys.stderr)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if sys.stdin.isatty():
+            print("  Enter: take the card out / put it back; Ctrl+C: quit", file=sys.stderr)
+            while True:
+                sys.stdin.readline()
+                if card.inserted:
+                    card.remove()
+                    print("  card taken out", file=sys.stderr)
+                else:
+                    card.insert()
+                    print("  card inserted", file=sys.stderr)
+        else:
+            stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        card.remove()
+    return 0
+
+
+def _log_to_file(path: Path) -> None:
+    """While the screens own the terminal, log lines go to a file (stderr would scribble over the UI)."""
+    from kiosk.logs import RedactIdNumbers
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactIdNumbers())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+
+
+def _pcsc_reader(config: KioskConfig) -> PcscReader:
+    from devices.pcsc import PcscReader
+
+    return PcscReader(holder_reader=config.holder_reader, relative_reader=config.relative_reader)
+
+
+def _run_kiosk(config: object, *, demo: bool, pcsc: bool = False) -> int:
     """Start the citizen's screens (the only place the UI toolkit is imported)."""
-    from kiosk.config import Config
+    import dataclasses
+
+    from kiosk.config import Config, ConfigError
 
     assert isinstance(config, Config)  # noqa: S101
     if not demo:
@@ -313,12 +441,42 @@ def _run_kiosk(config: object, *, demo: bool) -> int:
                 'kiosk: the simulated reader is for --demo only; set [kiosk] reader = "pcsc"', file=sys.stderr
             )
             return 2
-        print(
-            "kiosk: the PC/SC card reader is not available in this version yet; run `kiosk --demo`",
-            file=sys.stderr,
+        from kiosk.services import Backend
+        from kiosk.store.repository import Store
+        from kiosk.sync.client import terminal_client
+        from kiosk.sync.worker import SyncWorker
+
+        try:
+            client = terminal_client(config)
+        except ConfigError as exc:
+            print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            reader = _pcsc_reader(config.kiosk)
+        except ImportError as exc:
+            print(f"kiosk: the PC/SC library is missing ({exc}); install pcscd and pyscard", file=sys.stderr)
+            return 2
+        store = Store.open(config.store)
+        worker = SyncWorker(store, client, config.sync)
+        _log_to_file(
+            Path(config.kiosk.log_file)
+            if config.kiosk.log_file
+            else config.store.resolved_path().with_suffix(".log")
         )
-        return 2
-    import dataclasses
+        sync_thread = threading.Thread(target=worker.run_forever, name="sync-worker", daemon=True)
+        sync_thread.start()
+        from screens.app import KioskApp
+
+        app = KioskApp(Backend(client, store, worker), reader, config.kiosk)
+        try:
+            app.run()
+        finally:
+            worker.stop()
+            sync_thread.join(timeout=5)
+            reader.close()
+            client.close()
+            store.close()
+        return 0
 
     from kiosk.demo import build_demo
     from kiosk.staff import hash_pin
@@ -328,15 +486,24 @@ def _run_kiosk(config: object, *, demo: bool) -> int:
     print("Starting the demo (embedded central service, generated people)...", file=sys.stderr)
     world = build_demo()
     world.start_sync()
-    kiosk_config = dataclasses.replace(config.kiosk, reader="simulated", staff_pin_hash=hash_pin("000000"))
-    app = KioskApp(
-        world.backend,
-        world.reader,
-        kiosk_config,
-        demo_panel=lambda: DemoPanel(world.reader, world.latest_sms),
+    _log_to_file(world.workdir / "kiosk.log")
+    kiosk_config = dataclasses.replace(
+        config.kiosk, reader="pcsc" if pcsc else "simulated", staff_pin_hash=hash_pin("000000")
     )
+    if pcsc:
+        reader = _pcsc_reader(kiosk_config)
+        app = KioskApp(world.backend, reader, kiosk_config)
+    else:
+        app = KioskApp(
+            world.backend,
+            world.reader,
+            kiosk_config,
+            demo_panel=lambda: DemoPanel(world.reader, world.latest_sms),
+        )
     try:
         app.run()
     finally:
+        if pcsc:
+            reader.close()
         world.close()
     return 0

@@ -81,6 +81,13 @@ class KioskConfig:
     idle_warning_s: int = 20  # how long the countdown before the wipe is shown
     # PBKDF2 hash of the staff PIN (`kiosk hash-pin`); empty = the staff key (F12) cannot exit
     staff_pin_hash: str = ""
+    # PC/SC reader names (exact, or a prefix) for the holder's card and a relative's card; empty = the first
+    # and the second reader pcscd lists (`kiosk doctor` prints them)
+    holder_reader: str = ""
+    relative_reader: str = ""
+    # Where the kiosk writes its log while the screens run (the screen owns the terminal); empty = next to
+    # the store, as terminal.log
+    log_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,8 +64,9 @@ def _member(people: list[SyntheticPerson], household: int, relation: str) -> Syn
 
 
 def card_person(key: str | None, *, people: int = 120, seed: int = 1) -> tuple[CardPerson, int, bool]:
-    """A virtual card's person from the seed data (the people the demo and `kiosk central seed` make): `key`
-    is an ID number, or 1-7 for the DEMO panel's cards; None = card 1. Returns (person, generation, locked)."""
+    """A virtual card's person from the seed data (the people the demo and `kiosk central seed` make):
+    `key` is an ID number, or 1-7 for the DEMO panel's cards; None = card 1.
+    Returns (person, generation, PIN locked)."""
     generated = generate_people(people, seed)
     locked = False
     if key is None or (key.isdigit() and len(key) <= 2):

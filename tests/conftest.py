@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
-from typing import NoReturn
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import pytest
 from services import (
@@ -104,3 +104,49 @@ def central_server(database_url: str, tmp_path: os.PathLike[str]) -> Iterator[Ce
         yield server
     finally:
         server.stop()
+
+
+# --- the PC/SC stack: pcscd + vpcd + virtual cards (tests/pcsc_stack.py) ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[Any]:
+    """The run's pcscd with vpcd's two virtual readers (started by `.ci/run`, or by this session)."""
+    from pcsc_stack import Pcscd
+
+    try:
+        daemon = Pcscd.acquire()
+    except ServiceUnavailable as exc:
+        _unavailable("pcscd with vsmartcard-vpcd", str(exc))
+    try:
+        yield daemon
+    finally:
+        daemon.close()
+
+
+@pytest.fixture
+def vcards(pcscd: Any) -> Iterator[Callable[..., Any]]:
+    """Make virtual cards: `vcards(applet, slot)` returns an (uninserted) VirtualCard for that slot's
+    reader. Every card is pulled out at the end, and the test waits until pcscd sees the readers empty."""
+    from pcsc_stack import PORTS, READERS, card_in, wait_for
+
+    from devices.reader import Slot
+    from devices.virtual_card import VirtualCard
+
+    made: list[VirtualCard] = []
+
+    def make(applet: Any, slot: Slot = Slot.HOLDER) -> VirtualCard:
+        card = VirtualCard(applet, port=PORTS[slot])
+        made.append(card)
+        return card
+
+    for reader in READERS.values():  # a card left by an earlier test would be "inserted" into this one
+        wait_for(lambda r=reader: card_in(r) is False, 10, f"{reader} to be empty")
+    try:
+        yield make
+    finally:
+        for card in made:
+            card.remove()
+        for reader in READERS.values():
+            with contextlib.suppress(TimeoutError):
+                wait_for(lambda r=reader: card_in(r) in (False, None), 5, f"{reader} to be empty")
