@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from devices.reader import Slot
 from kiosk.config import Config, ConfigError
 from kiosk.store.db import integrity_ok
 from kiosk.store.repository import Store
@@ -63,6 +64,7 @@ def run_checks(config: Config, store_opener: Callable[[Config], Store] | None = 
                         "central", False, f"{config.terminal.central_url} unreachable: {type(exc).__name__}"
                     )
                 )
+    checks.extend(reader_checks(config))
     if store is not None:
         count, age = store.queue_stats()
         limit_h = _strictest_age_hours(store)
@@ -83,6 +85,50 @@ def _strictest_age_hours(store: Store) -> int:
         ages = [parse_policy(a.policy).offline_queue_max_age_hours for a in db.scalars(select(CachedArea))]
     positive = [a for a in ages if a > 0]
     return min(positive) if positive else 0
+
+
+def reader_checks(config: Config) -> list[Check]:
+    """pcscd, the readers the kiosk will use for each slot, and the ATR of a card inserted now."""
+    if config.kiosk.reader != "pcsc":
+        return [Check("reader", True, f"{config.kiosk.reader} (not a PC/SC reader: nothing to check)")]
+    try:
+        from devices.pcsc import pick_readers, probe
+    except ImportError as exc:
+        return [Check("pcscd", False, f"pyscard is not installed ({exc}); pip install '.[pcsc]'")]
+    status = probe()
+    if not status.service:
+        return [Check("pcscd", False, status.error or "not running")]
+    checks = [Check("pcscd", True, "running")]
+    names = [r.name for r in status.readers]
+    slots = pick_readers(names, config.kiosk.holder_reader, config.kiosk.relative_reader)
+    holder = slots.get(Slot.HOLDER)
+    relative = slots.get(Slot.RELATIVE)
+    listed = ", ".join(repr(n) for n in names) or "none"
+    if holder is None:
+        want = repr(config.kiosk.holder_reader) if config.kiosk.holder_reader else "any reader"
+        checks.append(
+            Check("readers", False, f"no reader for the holder's card ({want}); pcscd lists {listed}")
+        )
+        return checks
+    checks.append(
+        Check(
+            "readers",
+            True,
+            f"holder: {holder!r}; relative: {relative!r}"
+            if relative
+            else f"holder: {holder!r}; no second reader",
+        )
+    )
+    for state in status.readers:
+        if state.name in (holder, relative):
+            which = "holder" if state.name == holder else "relative"
+            detail = (
+                f"{which} reader: ATR {state.atr.hex(' ').upper()}"
+                if state.present
+                else f"{which} reader: empty"
+            )
+            checks.append(Check("card", True, detail))
+    return checks
 
 
 def report(checks: list[Check]) -> tuple[str, int]:

@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from devices.reader import Slot
 from services import ServiceUnavailable
+
+from devices.reader import Slot
 
 HOLDER_READER = "Virtual PCD 00 00"
 RELATIVE_READER = "Virtual PCD 00 01"
@@ -94,22 +95,24 @@ class Pcscd:
         if shutil.which("pcscd") is None:
             raise ServiceUnavailable("pcscd is not installed (apt); `bash .ci/run` installs it")
         if os.geteuid() != 0:
-            raise ServiceUnavailable("pcscd must be started as root here; run the tests through `bash .ci/run`")
+            raise ServiceUnavailable(
+                "pcscd must be started as root here; run the tests through `bash .ci/run`"
+            )
         tmp = Path(tempfile.mkdtemp(prefix="kiosk-test-pcscd-"))
         me = cls(tmp / "pid", tmp / "pcscd.log", owned=True)
         me.start()
         return me
 
     def start(self) -> None:
-        assert self.pidfile is not None  # noqa: S101
+        assert self.pidfile is not None
         Path("/run/pcscd").mkdir(parents=True, exist_ok=True)
         for stale in (SOCKET, SOCKET.with_name("pcscd.pid")):  # left by a pcscd that was killed -9
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         log = self.log or self.pidfile.with_name("pcscd-restarted.log")
         with open(log, "ab") as out:
-            proc = subprocess.Popen(  # noqa: S603
-                ["pcscd", "--foreground"],  # noqa: S607
+            proc = subprocess.Popen(
+                ["pcscd", "--foreground"],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -149,13 +152,13 @@ class Pcscd:
         if self.owned and self.pid is not None:
             with contextlib.suppress(Exception):
                 self.stop()
-            assert self.pidfile is not None  # noqa: S101
+            assert self.pidfile is not None
             shutil.rmtree(self.pidfile.parent, ignore_errors=True)
 
 
 def _pcscd_running() -> bool:
     try:
-        out = subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True, text=True, check=False)  # noqa: S607
+        out = subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True, text=True, check=False)
     except FileNotFoundError:
         return True
     return out.returncode == 0

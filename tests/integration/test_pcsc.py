@@ -19,7 +19,7 @@ import pytest
 from pcsc_stack import HOLDER_READER, READERS, card_in, wait_for
 
 from devices.reader import CardError, CardEvent, CardEventKind, Slot
-from devices.virtual_card import CardApplet, CardPerson, Fault, expired
+from devices.virtual_card import CardApplet, Fault, expired
 from kiosk.demo import card_person
 
 pytestmark = [pytest.mark.xdist_group("pcscd"), pytest.mark.timeout(120)]
@@ -85,7 +85,9 @@ def test_second_generation_read(vcards: Any, reader: Any, t0: bool) -> None:
     data = reader.read()
     assert (data.card_no, data.issuing_admdvs, data.generation) == (a.person.card_no, "331100", 2)
     assert data.certno == a.person.certno and data.name == a.person.name
-    assert reader.apdus_sent() == 8  # SELECT + EF05 01/03/07/06 + EF06 08/09/4E; T=0 SELECT's 61xx not fetched
+    assert (
+        reader.apdus_sent() == 8
+    )  # SELECT + EF05 01/03/07/06 + EF06 08/09/4E; T=0 SELECT's 61xx not fetched
     assert a.apdus == 8
 
 
@@ -260,7 +262,7 @@ def test_scriptor_reads_the_virtual_card(vcards: Any, reader: Any, tmp_path: Pat
     script.write_text(
         f"{apdu_select_ssse().hex(' ')}\n{apdu_read_record(EF05, REC_CARD_NO).hex(' ')}\n", encoding="ascii"
     )
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [scriptor, "-r", HOLDER_READER, str(script)], capture_output=True, text=True, timeout=30, check=False
     )
     assert out.returncode == 0, out.stdout + out.stderr
@@ -268,3 +270,74 @@ def test_scriptor_reads_the_virtual_card(vcards: Any, reader: Any, tmp_path: Pat
     expected = (bytes([0x07, 9]) + a.person.card_no.encode()).hex(" ").upper()
     assert expected in answers, out.stdout
     assert answers.count("90 00") == 2, out.stdout
+
+
+# --- the operator's commands -----------------------------------------------------------------------------
+
+
+def test_doctor_reports_pcscd_readers_and_the_cards_atr(vcards: Any, reader: Any) -> None:
+    from kiosk.config import Config, KioskConfig
+    from kiosk.doctor import reader_checks
+
+    config = Config(kiosk=KioskConfig(reader="pcsc", holder_reader="Virtual PCD"))
+    empty = {c.name: c for c in reader_checks(config)}
+    assert empty["pcscd"].ok and empty["readers"].ok
+    assert f"holder: {HOLDER_READER!r}" in empty["readers"].detail
+    assert [c.detail for c in reader_checks(config) if c.name == "card"] == [
+        "holder reader: empty",
+        "relative reader: empty",
+    ]
+    a = applet("1", t0=True)
+    insert(vcards, reader, a)
+    cards = [c.detail for c in reader_checks(config) if c.name == "card"]
+    assert f"holder reader: ATR {a.atr.hex(' ').upper()}" in cards
+    assert a.atr[:4] == bytes.fromhex("3B6D0000")
+    wrong = {c.name: c for c in reader_checks(Config(kiosk=KioskConfig(holder_reader="No Such Reader")))}
+    assert not wrong["readers"].ok and "No Such Reader" in wrong["readers"].detail
+
+
+def test_the_virtual_card_command(reader: Any, vcards: Any) -> None:
+    """`kiosk virtual-card` as staff would run it: the card appears in pcscd, is read, and goes on SIGTERM."""
+    import signal
+    import sys
+
+    _ = vcards  # waits for empty readers before, and after
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "virtual-card", "--person", "2", "--t0", "--pin", "654321"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reader.events.expect(CardEventKind.INSERTED, timeout=20)
+        data = reader.read()
+        person, _gen, _locked = card_person("2")
+        assert (data.card_no, data.generation) == (person.card_no, 3)
+        assert not reader.verify_pin("123456").ok
+        assert reader.verify_pin("654321").ok
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert person.card_no in err and person.name not in err  # the name is shown masked
+    reader.events.expect(CardEventKind.REMOVED)
+
+
+def test_the_virtual_card_command_refuses_bad_arguments() -> None:
+    import sys
+
+    bad_pin = subprocess.run(
+        [sys.executable, "-m", "kiosk", "virtual-card", "--pin", "12ab56"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad_pin.returncode == 2 and "--pin must be 6 digits" in bad_pin.stderr
+    nobody = subprocess.run(
+        [sys.executable, "-m", "kiosk", "virtual-card", "--person", "110101199003074514"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert nobody.returncode == 2 and "no person with a card" in nobody.stderr

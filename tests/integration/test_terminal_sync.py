@@ -185,6 +185,7 @@ def test_operator_commands(central: Central, tmp_path: Path) -> None:
     config = _config(central, tmp_path)
     toml = tmp_path / "kiosk.toml"
     toml.write_text(
+        '[kiosk]\nreader = "simulated"\n'
         f'[terminal]\nkiosk_id = "test-kiosk-01"\ncentral_url = "{central.server.url}"\n'
         f'secret_file = "{config.terminal.secret_file}"\n[store]\npath = "{config.store.path}"\n'
     )
@@ -209,6 +210,7 @@ def test_operator_commands(central: Central, tmp_path: Path) -> None:
         "store",
         "central",
         "signature",
+        "reader",
         "queue",
     ]
     Path(config.terminal.secret_file).write_text("wrong")

@@ -406,6 +406,20 @@ def test_expired_card(t0: bool) -> None:
     assert err.value.key == "card_expired"
 
 
+@pytest.mark.parametrize(
+    "expiry",
+    ["20251340", "20250230", "00000101", "ABCD0101", "202501", "2025010101"],
+    ids=["month-13", "feb-30", "year-0", "not-bcd", "short", "long"],
+)
+def test_bad_expiry_date_is_malformed(expiry: str) -> None:
+    applet = CardApplet(_person())
+    value = bytes.fromhex(expiry)
+    applet.records[(EF05, 0x06)] = bytes([0x06, len(value)]) + value
+    with pytest.raises(CardError) as err:
+        _card(applet).read()
+    assert err.value.key == "malformed_answer"
+
+
 def test_card_expiring_today_is_still_valid() -> None:
     today = dt.date(2026, 1, 15)
     person = _person(expires=today)
@@ -525,9 +539,8 @@ def test_any_answer_is_card_data_or_card_error(
         if tlv is None:
             return raw, sw
         value, length = tlv
-        tag = apdu[2] if len(apdu) > 2 and apdu[1] == 0xB2 else raw[:1] or b"\x00"
-        tag_byte = tag if isinstance(tag, int) else tag[0]
-        return bytes([tag_byte, len(value) & 0xFF if length is None else length]) + value, sw
+        tag = apdu[2] if len(apdu) > 2 and apdu[1] == 0xB2 else (raw[0] if raw else 0)
+        return bytes([tag, len(value) & 0xFF if length is None else length]) + value, sw
 
     try:
         result = SocialSecurityCard(transmit, today=_today).read()
