@@ -30,7 +30,7 @@ SW_CLA_NOT_SUPPORTED = 0x6E00
 SW_RECORD_NOT_FOUND = 0x6A83
 MAX_PIN_TRIES = 3
 MAX_CHAINED_RESPONSES = 16  # 61xx chains longer than this are a broken card, not a long answer
-MAX_RESPONSE = 256 + 2  # a short APDU answer is at most 256 data bytes + SW
+MAX_RESPONSE = 256  # a short APDU answer carries at most 256 data bytes (+ SW)
 
 EF05 = 5  # card data
 EF06 = 6  # holder data
@@ -116,7 +116,7 @@ class Channel:
         data, sw = self._send(apdu)
         if not want_data and sw >> 8 == 0x61:
             return data, SW_OK
-        if sw >> 8 == 0x6C and len(apdu) >= 5:  # wrong Le: the card says how many bytes it has
+        if sw >> 8 == 0x6C and len(apdu) == 5:  # wrong Le (case 2 only): the card says how many bytes it has
             data, sw = self._send(apdu[:4] + bytes([sw & 0xFF]))
         collected = bytearray(data)
         chained = 0
@@ -248,7 +248,8 @@ class SocialSecurityCard:
 
     def read(self) -> CardData:
         """SELECT SSSE, then EF05 01/03/07 (and 06 expiry when readable), then EF06 08/09/4E when the card
-        lets us: 8 APDUs for a 2nd-generation card (4E included), 4 for a 3rd-generation one."""
+        lets us: 8 APDUs for a 2nd-generation card (4E included; a T=0 card holding a 4E record answers its
+        Le=00 read with 6Cxx: 9), 4 for a 3rd-generation one."""
         self.select()
         area = issuing_area(self.required(EF05, REC_CARD_ID))
         version = decode_ascii(self.required(EF05, REC_SPEC_VERSION), "spec version")

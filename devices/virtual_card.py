@@ -360,6 +360,7 @@ class VirtualCard:
 
 
 def expired(person: CardPerson, today: dt.date) -> CardPerson:
+    """The card as it is the day after its ten years of validity ended."""
     return dataclasses.replace(
-        person, issued=today.replace(year=today.year - 10), expires=today - dt.timedelta(1)
+        person, issued=today - dt.timedelta(days=3653), expires=today - dt.timedelta(days=1)
     )

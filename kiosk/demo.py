@@ -3,6 +3,7 @@ a simulated reader with a deck of demo cards. Tests build the same world."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 import threading
@@ -68,6 +69,7 @@ def card_person(key: str | None, *, people: int = 120, seed: int = 1) -> tuple[C
     `key` is an ID number, or 1-7 for the DEMO panel's cards; None = card 1.
     Returns (person, generation, PIN locked)."""
     generated = generate_people(people, seed)
+    today = dt.date.today()
     locked = False
     if key is None or (key.isdigit() and len(key) <= 2):
         index = int(key or 1) - 1
@@ -86,6 +88,8 @@ def card_person(key: str | None, *, people: int = 120, seed: int = 1) -> tuple[C
         name=chosen.name,
         sex=chosen.sex,
         birth_date=chosen.birth_date,
+        issued=today - dt.timedelta(days=5 * 365),  # valid for ten years, half of them left
+        expires=today + dt.timedelta(days=5 * 365),
     )
     return person, chosen.card_generation or 2, locked
 

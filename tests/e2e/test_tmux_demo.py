@@ -433,3 +433,48 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
     assert not _alive(pid)
     assert not workdir.exists(), "the demo left its workdir behind"
     print(f"first paint {first_paint:.1f} s, whole walk {time.monotonic() - started:.1f} s")
+
+
+@pytest.mark.xdist_group("pcscd")
+def test_demo_reading_a_virtual_card_through_pcscd(term: Terminal, tmp_path: Path, vcards: object) -> None:
+    """`kiosk --demo --pcsc` in tmux and `kiosk virtual-card` in vpcd's reader: the card is read through the
+    real pcscd, the PIN checked on the (virtual) chip, and pulling the card out ends the visit."""
+    _ = vcards  # the readers are empty before and after
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = _demo_env(tmpdir)
+    pid = term.start([sys.executable, "-m", "kiosk", "--demo", "--pcsc"], env, ROOT)
+    term.wait(zh("Please insert your social security card"), START_TIMEOUT)
+    assert zh("DEMO cards:") not in term.screen()  # no simulated deck: the cards come through pcscd
+    term.resize(COLS, ROWS)
+    holder = _family(_workdir(tmpdir) / "central.db")["00"]
+    card = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "virtual-card", "--person", "1"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        term.wait(zh("Enter your card PIN"))
+        term.type("999999")
+        term.keys("Enter")
+        term.wait(lambda s: "2" in s and zh("Enter your card PIN") in s)  # tries left, from the chip
+        term.type(DEMO_PIN)
+        term.keys("Enter")
+        term.wait(lambda s: zh("What would you like to do?") in s and holder.name in s)
+    finally:
+        card.terminate()  # the card is pulled out
+        card.communicate(timeout=20)
+    term.wait(lambda s: zh("Please insert your social security card") in s and holder.name not in s)
+    assert card.returncode == 0
+    term.keys("F12")
+    term.wait(zh("Staff PIN"))
+    term.type(STAFF_PIN)
+    term.keys("Enter")
+    deadline = time.monotonic() + 30
+    while not term.dead():
+        assert time.monotonic() < deadline, f"the app did not end after the staff PIN:\n{term.screen()}"
+        time.sleep(0.1)
+    assert term.exit_status() == "0" and not _alive(pid)
