@@ -204,13 +204,51 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.blocking(verify_and_identify, done)
 
-    def check_relative_pin(self, pin: str) -> None:
-        def verify() -> None:
+    def check_relative_pin(self, pin: str, overlay: RelativePin) -> None:
+        """The relative's card and PIN (second slot). A wrong PIN keeps the overlay open for another try;
+        otherwise the answer belongs to the step screen under it, which keeps what was typed there (an SMS
+        code) while the step is not done."""
+        step_screen = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
+
+        def verify() -> SessionError | None:
             result = self.reader.verify_pin(pin, Slot.RELATIVE)
             card = self.reader.read(Slot.RELATIVE)
-            self.session.relative_card_checked(card, result)
+            try:
+                self.session.relative_card_checked(card, result)
+            except SessionError as exc:
+                if exc.key == "pin_wrong":
+                    return exc
+                raise
+            return None
 
-        self.blocking(verify, lambda _: self.go())
+        def done(wrong: SessionError | None) -> None:
+            if wrong is not None and self.current_screen() is overlay:
+                overlay.wrong_pin(int(wrong.params.get("tries_left", 0)))
+                return
+            if self.current_screen() is overlay:
+                self.pop_screen()
+            if self.session.step is Step.VERIFY and self.current_screen() is step_screen is not None:
+                step_screen.refresh(recompose=True)
+            else:
+                self.go()
+
+        def failed(exc: DomainError | CardError, _screen: Screen[Any], generation: int) -> None:
+            if self.current_screen() is overlay:
+                self.pop_screen()
+            if step_screen is not None:
+                self._failed(exc, step_screen, generation)
+
+        generation = id(self.session.card)
+
+        def work() -> None:
+            try:
+                result = verify()
+            except (DomainError, CardError) as exc:
+                self.call_from_thread(failed, exc, overlay, generation)
+            else:
+                self.call_from_thread(done, result)
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="io")
 
     # --- idle, status, staff --------------------------------------------------------------------------
 

@@ -107,9 +107,19 @@ class StaffPin(_PinOverlay):
 
 
 class RelativePin(_PinOverlay):
+    """Stays open on a wrong PIN (with the tries left) so the relative can type it again; closes when the
+    card is accepted or cannot be used."""
+
     prompt = N_("The relative enters the PIN of their own card")
 
     def submit(self) -> None:
         pin, self.digits = self.digits, ""
-        self.dismiss()
-        self.kiosk.check_relative_pin(pin)
+        self.query_one("#pin", Static).update(self._dots())
+        if len(pin) != 6:
+            self.query_one("#error", Static).update(_("The PIN has 6 digits."))
+            return
+        self.query_one("#error", Static).update("")
+        self.kiosk.check_relative_pin(pin, self)
+
+    def wrong_pin(self, tries_left: int) -> None:
+        self.query_one("#error", Static).update(reason_text("pin_wrong", {"tries_left": tries_left}))

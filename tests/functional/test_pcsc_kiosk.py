@@ -115,15 +115,22 @@ async def test_the_relatives_own_card_in_the_second_reader(pkiosk: PcscKiosk) ->
     await k.settle()
     await k.click("#yes")
     assert k.app.session.step is Step.VERIFY
+    await k.click("#send")
+    code = k.sms_code()
+    await k.type(code[:2])
     father = k.card(fam["51"].certno, Slot.RELATIVE)
     father.insert()
     await k.until(lambda: type(k.app.screen).__name__ == "RelativePin", "the relative's PIN pad")
+    await k.type("000000")
+    await k.pilot.press("enter")
+    await k.until(lambda: father.applet.tries_left == 2, "the wrong PIN to reach the chip")
+    await k.settle()
+    assert type(k.app.screen).__name__ == "RelativePin"  # open again for the right PIN
     await k.type("123456")
     await k.pilot.press("enter")
     await k.until(lambda: k.app.session.relative_card_verified, "the relative's card to be checked")
-    assert k.app.session.step is Step.VERIFY  # the SMS code is still wanted
-    await k.click("#send")
-    await k.type(k.sms_code())
+    assert k.app.session.step is Step.VERIFY  # the SMS code is still wanted, and what was typed is kept
+    await k.type(code[2:])
     await k.click("#ok")
     assert k.app.session.step is Step.CONFIRM
     await k.click("#confirm")
