@@ -210,6 +210,13 @@ def push(overlay: Callable[[], Any]) -> Setup:
     return then
 
 
+def _wrong_pin_pad(tries_left: int) -> RelativePin:
+    """The relative's PIN pad after a wrong PIN: still open, saying how many tries are left."""
+    pad = RelativePin()
+    pad.call_after_refresh(pad.wrong_pin, tries_left)
+    return pad
+
+
 def type_keys(keys: str) -> Setup:
     def then(app: KioskApp) -> None:
         for key in keys:
@@ -273,6 +280,10 @@ CASES: dict[str, Case] = {
     "overlay-relative-pin": Case(
         show(Step.VERIFY, **dict(BIND, relative_check=SON_CHECK_CARD)),
         then=push(RelativePin),
+    ),
+    "overlay-relative-pin-wrong": Case(
+        show(Step.VERIFY, **dict(BIND, relative_check=SON_CHECK_CARD)),
+        then=push(lambda: _wrong_pin_pad(2)),
     ),
 }
 
