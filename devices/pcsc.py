@@ -480,8 +480,9 @@ class PcscReader:
 
         return transmit
 
-    def _card_left(self, handle: int, within_s: float = 0.4) -> bool:
-        """After a broken answer: is the card gone? pcscd notices a removal within about 0.1 s."""
+    def _card_left(self, handle: int, within_s: float = 0.6) -> bool:
+        """After a broken answer: is the card gone? pcscd polls presence every 400 ms (vpcd: a removal is
+        seen 5-400 ms after it), so wait a little longer than one poll before calling the answer broken."""
         deadline = time.monotonic() + within_s
         while True:
             hr, _reader, state, _protocol, _atr = scard.SCardStatus(handle)

@@ -44,6 +44,7 @@ REC_CARD_NO = 0x07  # 9 characters
 REC_CERTNO = 0x08  # 18 characters
 REC_NAME = 0x09  # 30 bytes GBK, padded with 00 or spaces
 REC_NAME_EXT = 0x4E  # the rest of a long name, GBK
+NAME_BYTES = 30
 RECORD_LENGTH = {
     REC_CARD_ID: 2 + 16,
     0x02: 2 + 1,
@@ -247,9 +248,9 @@ class SocialSecurityCard:
         return value
 
     def read(self) -> CardData:
-        """SELECT SSSE, then EF05 01/03/07 (and 06 expiry when readable), then EF06 08/09/4E when the card
-        lets us: 8 APDUs for a 2nd-generation card (4E included; a T=0 card holding a 4E record answers its
-        Le=00 read with 6Cxx: 9), 4 for a 3rd-generation one."""
+        """SELECT SSSE, then EF05 01/03/07 (and 06 expiry when readable), then EF06 08/09 when the card lets
+        us, and 4E only when 09 is full (a long name): 7 APDUs for a 2nd-generation card, 8 with a long name
+        (9 on T=0, where the Le=00 read of 4E is answered 6Cxx and sent again); 4 for a 3rd-generation one."""
         self.select()
         area = issuing_area(self.required(EF05, REC_CARD_ID))
         version = decode_ascii(self.required(EF05, REC_SPEC_VERSION), "spec version")
@@ -272,7 +273,10 @@ class SocialSecurityCard:
         if certno_raw is None:  # a card that locks EF06 even so: identify it like a 3rd-generation one
             return CardData(card_no=card_no, issuing_admdvs=area, generation=generation)
         certno = decode_ascii(certno_raw, "ID number", length=18)
-        name = decode_name(self.required(EF06, REC_NAME), self._name_extension())
+        base = self.required(EF06, REC_NAME)
+        # A padded record 09 holds the whole name; only a full one may continue in 4E.
+        complete = len(base) < NAME_BYTES or base[-1:] in (b"\x00", b" ")
+        name = decode_name(base, b"" if complete else self._name_extension())
         return CardData(card_no=card_no, issuing_admdvs=area, generation=generation, certno=certno, name=name)
 
     def _name_extension(self) -> bytes:

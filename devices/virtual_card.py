@@ -27,6 +27,7 @@ from devices.sscard import (
     EF05,
     EF06,
     MAX_PIN_TRIES,
+    NAME_BYTES,
     REC_CARD_ID,
     REC_CARD_NO,
     REC_CERTNO,
@@ -41,7 +42,6 @@ log = logging.getLogger("kiosk.virtual_card")
 
 VPCD_PORT = 35963  # reader "Virtual PCD 00 00"; 35964 is "Virtual PCD 00 01"
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4
-NAME_BYTES = 30
 
 
 class Fault(enum.Enum):

@@ -73,10 +73,17 @@ class KioskScreen(Screen[None]):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        self.query_one(StatusLine).show(self.kiosk.backend.online, self.kiosk.queue_length, self.kiosk.demo)
+        # query, not query_one: the status tick may land after a switch, before this screen has composed
+        # (on_mount refreshes it then)
+        for line in self.query(StatusLine):
+            line.show(self.kiosk.backend.online, self.kiosk.queue_length, self.kiosk.demo)
 
-    def show_error(self, key: str, params: dict[str, Any] | None = None) -> None:
-        self.query_one("#error", Static).update(reason_text(key, params))
+    def show_error(self, key: str, params: dict[str, Any] | None = None, *, retry: bool = True) -> None:
+        found = self.query("#error")
+        if found:
+            found.first(Static).update(reason_text(key, params))
+        elif retry:  # not composed yet: show it once it is
+            self.call_after_refresh(self.show_error, key, params, retry=False)
 
     def clear_error(self) -> None:
         self.query_one("#error", Static).update("")

@@ -129,9 +129,9 @@ def test_second_generation_read(t0: bool) -> None:
     assert data.certno == person.certno
     assert data.name == person.name
     assert data.generation == 2
-    assert len(person.name.encode("gbk")) <= 30  # no 4E needed
-    assert card.channel.apdus == 8
-    assert applet.apdus == 8
+    assert len(person.name.encode("gbk")) < 30  # record 09 is padded: no 4E read
+    assert card.channel.apdus == 7
+    assert applet.apdus == 7
 
 
 @pytest.mark.parametrize("t0", [False, True], ids=["T1", "T0"])
@@ -147,7 +147,6 @@ def test_second_generation_read_sends_the_expected_apdus(t0: bool) -> None:
         "00 B2 06 2C 06",
         "00 B2 08 34 14",
         "00 B2 09 34 20",
-        "00 B2 4E 34 00",
     ]
 
 
@@ -565,3 +564,14 @@ def test_any_record_content_is_card_data_or_card_error(
     else:
         assert isinstance(result, CardData)
         assert len(result.card_no) == 9 and result.card_no.isalnum()
+
+
+def test_a_name_filling_record_09_exactly_asks_for_4e_once() -> None:
+    """15 CJK characters fill the 30 bytes of 09 with no padding: the reader cannot tell the name is
+    complete, asks for 4E, and takes the card's 6A83 (no such record) as 'nothing more'."""
+    name = "欧阳" + "明" * 13
+    assert len(name.encode("gbk")) == 30
+    applet = CardApplet(dataclasses.replace(_person(), name=name), with_name_extension=False)
+    card = SocialSecurityCard(applet.transmit, today=_today)
+    assert card.read().name == name
+    assert applet.apdus == 8

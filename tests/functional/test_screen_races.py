@@ -1,0 +1,25 @@
+"""Ticks and answers that arrive while the app is between two screens must not crash the kiosk."""
+
+from __future__ import annotations
+
+from functional.conftest import Kiosk
+from kiosk.session import Step
+from screens.messages import reason_text
+
+
+async def test_status_tick_right_after_a_switch(kiosk: Kiosk) -> None:
+    await kiosk.login()
+    assert kiosk.app.session.step is Step.MENU
+    kiosk.app.finish()  # switches to a fresh attract screen that has not composed yet...
+    kiosk.app._status(3)  # ...when the status tick answers
+    await kiosk.settle()
+    assert kiosk.app.session.step is Step.ATTRACT and kiosk.app.is_running
+    assert "3" in kiosk.text()  # the queue length reached the new screen's status line
+
+
+async def test_an_error_for_a_screen_still_composing_is_shown_once_it_is(kiosk: Kiosk) -> None:
+    await kiosk.insert(0)
+    kiosk.app.go()  # a fresh PIN screen, not composed yet
+    kiosk.app.screen.show_error("card_removed")  # type: ignore[attr-defined]
+    await kiosk.settle()
+    assert kiosk.error() == reason_text("card_removed")
