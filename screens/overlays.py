@@ -36,7 +36,8 @@ class IdleWarning(ModalScreen[None]):
 
     def show(self, seconds: int) -> None:
         self.seconds = seconds
-        self.query_one("#countdown", Static).update(self._text())
+        for countdown in self.query("#countdown").results(Static):  # none yet if the tick beats compose
+            countdown.update(self._text())
 
     def on_button_pressed(self, event: BigButton.Pressed) -> None:
         if event.button.id == "continue":

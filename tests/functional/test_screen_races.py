@@ -23,3 +23,14 @@ async def test_an_error_for_a_screen_still_composing_is_shown_once_it_is(kiosk: 
     kiosk.app.screen.show_error("card_removed")  # type: ignore[attr-defined]
     await kiosk.settle()
     assert kiosk.error() == reason_text("card_removed")
+
+
+async def test_idle_countdown_tick_before_the_warning_composed(kiosk: Kiosk) -> None:
+    from screens.overlays import IdleWarning
+
+    await kiosk.login()
+    warning = IdleWarning(15)
+    kiosk.app.push_screen(warning)
+    warning.show(14)  # the next tick, before the overlay has its widgets
+    await kiosk.settle()
+    assert "14" in str(warning.query_one("#countdown").render())

@@ -72,7 +72,9 @@ class CitizenAtTheKiosk(RuleBasedStateMachine):
             case Step.AREA:
                 self._try(lambda: s.choose_area(s.area_choices()[0] if right else "999999"))
             case Step.RELATION:
-                self._try(lambda: s.choose_relation(relatives[pick % 5] if right else "61"))
+                self._try(
+                    lambda: s.choose_relation(relatives[pick % 5] if right else "99")
+                )  # no area allows 99
             case Step.RELATIVE:
                 who = s.relation_code or "20"
                 text = (
