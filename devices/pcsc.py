@@ -27,7 +27,7 @@ from smartcard import scard
 from smartcard.CardMonitoring import CardObserver
 
 from devices.reader import CardData, CardError, CardEvent, CardEventKind, Listener, PinResult, Slot
-from devices.sscard import SocialSecurityCard
+from devices.sscard import Authenticator, SocialSecurityCard
 
 log = logging.getLogger("kiosk.pcsc")
 T = TypeVar("T")
@@ -320,6 +320,9 @@ class PcscReader:
     holder_reader: str = ""
     relative_reader: str = ""
     today: Callable[[], dt.date] = dt.date.today
+    # a PSAM-backed external authentication opening EF06 of 3rd-generation cards (none yet: such cards are
+    # identified by card number + issuing area through central)
+    authenticator: Authenticator | None = None
     retry_s: float = 0.5
     _listeners: list[Listener] = field(default_factory=list)
     _supervisor: Supervisor | None = None
@@ -461,7 +464,9 @@ class PcscReader:
             if code == _hr(scard.SCARD_E_NO_SMARTCARD) or code in CARD_GONE:
                 raise CardError("card_removed", error_text(hr))
             raise CardError(error_key(hr), error_text(hr))
-        card = SocialSecurityCard(self._transmitter(handle, protocol), today=self.today)
+        card = SocialSecurityCard(
+            self._transmitter(handle, protocol), today=self.today, authenticator=self.authenticator
+        )
         conn = _Connection(handle, protocol, card)
         self._conns[slot] = conn
         return conn

@@ -17,7 +17,9 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import hmac
 import logging
+import os
 import socket
 import struct
 import threading
@@ -133,6 +135,12 @@ class CardApplet:
     with_name_extension: bool = True
     records: dict[tuple[int, int], bytes] = field(init=False)
     selected: bool = field(default=False, init=False)
+    # 3rd-generation cards open EF06 after external authentication by a PSAM: GET CHALLENGE (8 bytes), then
+    # EXTERNAL AUTHENTICATE with the first 8 bytes of HMAC-SHA256(psam_key, challenge) (a stand-in for the
+    # real scheme, enough to exercise the kiosk's Authenticator seam)
+    psam_key: bytes = b"virtual-psam-key"
+    authenticated: bool = field(default=False, init=False)
+    _challenge: bytes = field(default=b"", init=False)
     _pending: bytes = field(default=b"", init=False)
     apdus: int = field(default=0, init=False)
 
@@ -149,6 +157,8 @@ class CardApplet:
         """Power off/on or reset: the selection and pending answers go; the PIN try counter stays."""
         self.selected = False
         self._pending = b""
+        self.authenticated = False
+        self._challenge = b""
 
     def process(self, apdu: bytes) -> bytes:
         self.apdus += 1
@@ -174,6 +184,11 @@ class CardApplet:
             return self._read_record(p1, p2, body)
         if ins == 0x20:
             return self._verify(body)
+        if ins == 0x84:  # GET CHALLENGE
+            self._challenge = os.urandom(8)
+            return self._challenge + b"\x90\x00"
+        if ins == 0x82:  # EXTERNAL AUTHENTICATE
+            return self._external_authenticate(body)
         return b"\x6d\x00"
 
     def _select(self, p1: int, body: bytes) -> bytes:
@@ -197,7 +212,8 @@ class CardApplet:
         sfi = p2 >> 3
         if sfi not in (EF05, EF06):
             return b"\x6a\x82"
-        if self.generation >= 3 and not (sfi == EF05 and rec in (REC_CARD_ID, REC_SPEC_VERSION, REC_CARD_NO)):
+        open_records = sfi == EF05 and rec in (REC_CARD_ID, REC_SPEC_VERSION, REC_CARD_NO)
+        if self.generation >= 3 and not self.authenticated and not open_records:
             return b"\x69\x82"  # security status not satisfied: needs the PSAM's external authentication
         record = self.records.get((sfi, rec))
         if record is None:
@@ -224,6 +240,16 @@ class CardApplet:
             return bytes([0x08]) + record[1:] + b"\x90\x00"
         return None
 
+    def _external_authenticate(self, body: bytes) -> bytes:
+        if not self._challenge:
+            return b"\x69\x85"  # conditions of use not satisfied: no challenge asked
+        expected = psam_response(self.psam_key, self._challenge)
+        self._challenge = b""
+        if len(body) != 9 or body[0] != 8 or not hmac.compare_digest(body[1:], expected):
+            return b"\x63\x00"  # authentication failed
+        self.authenticated = True
+        return b"\x90\x00"
+
     def _verify(self, body: bytes) -> bytes:
         if len(body) != 4 or body[0] != 3:
             return b"\x67\x00"
@@ -243,6 +269,11 @@ class CardApplet:
         if len(answer) < 2:
             return b"", -1
         return answer[:-2], int.from_bytes(answer[-2:], "big")
+
+
+def psam_response(key: bytes, challenge: bytes) -> bytes:
+    """What the (stand-in) PSAM answers to the card's challenge."""
+    return hmac.new(key, challenge, hashlib.sha256).digest()[:8]
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:

@@ -575,3 +575,35 @@ def test_a_name_filling_record_09_exactly_asks_for_4e_once() -> None:
     card = SocialSecurityCard(applet.transmit, today=_today)
     assert card.read().name == name
     assert applet.apdus == 8
+
+
+class _StandInPsam:
+    """An Authenticator as a PSAM would run it: challenge from the card, answer from the secure module."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def authenticate(self, channel: Channel) -> bool:
+        from devices.virtual_card import psam_response
+
+        challenge, sw = channel.command(bytes.fromhex("0084000008"))
+        if sw != SW_OK:
+            return False
+        _data, sw = channel.command(bytes.fromhex("0082000008") + psam_response(self.key, challenge))
+        return sw == SW_OK
+
+
+def test_a_psam_authenticator_opens_ef06_of_a_third_generation_card() -> None:
+    person, _generation, _locked = card_person("2")
+    applet = CardApplet(person, generation=3)
+    data = SocialSecurityCard(
+        applet.transmit, today=_today, authenticator=_StandInPsam(applet.psam_key)
+    ).read()
+    assert (data.generation, data.certno, data.name) == (3, person.certno, person.name)
+    wrong = CardApplet(person, generation=3)
+    refused = SocialSecurityCard(
+        wrong.transmit, today=_today, authenticator=_StandInPsam(b"another key")
+    ).read()
+    assert refused.certno is None and refused.name is None  # identified through central instead
+    applet.reset()
+    assert not applet.authenticated  # a reset closes EF06 again
