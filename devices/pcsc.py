@@ -289,6 +289,11 @@ class Supervisor(threading.Thread):
         lost_before = self.looked.is_set()
         self.healthy = True
         self.slots = slots
+        # Unconfigured slots keep the reader they got first: if the holder's reader is unplugged, the
+        # relative's must not quietly become the holder's.
+        self.holder = self.holder or slots[Slot.HOLDER]
+        if Slot.RELATIVE in slots:
+            self.relative = self.relative or slots[Slot.RELATIVE]
         self.present.clear()
         log.info("card readers: %s", ", ".join(f"{s.name.lower()}={n}" for s, n in slots.items()))
         if lost_before:

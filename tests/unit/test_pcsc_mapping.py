@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -69,3 +72,165 @@ def test_the_observer_only_posts_events_for_known_readers() -> None:
 def test_pcsc_errors_become_citizen_reasons(code: int, key: str) -> None:
     assert pcsc.error_key(code) == key
     assert f"{code & 0xFFFFFFFF:08X}" in pcsc.error_text(code)
+
+
+# --- the supervisor against a scripted PC/SC layer -------------------------------------------------------
+# A reader cannot be unplugged from vpcd, so the reader-lost path is driven here through a fake `scard`.
+
+
+class FakeScard:
+    """The handful of pyscard's `scard` calls the supervisor makes, over a scripted set of readers."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.readers: list[str] = []
+        self.cards: dict[str, bytes] = {}  # reader -> ATR of the card inside
+        self.service = True
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)  # the constants
+
+    def SCardEstablishContext(self, scope: int) -> tuple[int, int]:
+        return (0, 1) if self.service else (self._real.SCARD_E_NO_SERVICE, 0)
+
+    def SCardReleaseContext(self, ctx: int) -> int:
+        return 0
+
+    def SCardCancel(self, ctx: int) -> int:
+        return 0
+
+    def SCardListReaders(self, ctx: int, groups: list[str]) -> tuple[int, list[str]]:
+        with self.lock:
+            if not self.service:
+                return self._real.SCARD_E_NO_SERVICE, []
+            if not self.readers:
+                return self._real.SCARD_E_NO_READERS_AVAILABLE, []
+            return 0, list(self.readers)
+
+    def SCardGetStatusChange(
+        self, ctx: int, timeout_ms: int, states: list[tuple[str, int]]
+    ) -> tuple[int, list[tuple[str, int, list[int]]]]:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            with self.lock:
+                if not self.service:
+                    return self._real.SCARD_E_NO_SERVICE, []
+                now = []
+                for name, known in states:
+                    if name not in self.readers:
+                        return self._real.SCARD_E_UNKNOWN_READER, []
+                    inside = name in self.cards
+                    event = self._real.SCARD_STATE_PRESENT if inside else self._real.SCARD_STATE_EMPTY
+                    now.append((name, event, list(self.cards.get(name, b"")), known))
+            if any(
+                bool(e & self._real.SCARD_STATE_PRESENT) != bool(k & self._real.SCARD_STATE_PRESENT)
+                for _n, e, _a, k in now
+            ):
+                return 0, [(n, e | self._real.SCARD_STATE_CHANGED, a) for n, e, a, _k in now]
+            if time.monotonic() >= deadline:
+                return self._real.SCARD_E_TIMEOUT, []
+            time.sleep(0.005)
+
+
+def _wait(events: list[CardEvent], want: list[CardEvent], start: int = 0, timeout: float = 5.0) -> None:
+    """Wait until the events from `start` on begin with `want` (the list grows from the supervisor)."""
+    deadline = time.monotonic() + timeout
+    while events[start : start + len(want)] != want and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert events[start : start + len(want)] == want
+
+
+def test_supervisor_reports_a_reader_unplugged_and_plugged_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeScard(pcsc.scard)
+    fake.readers = ["R0", "R1"]
+    fake.cards = {"R0": b"\x3b\x6d"}
+    monkeypatch.setattr(pcsc, "scard", fake)
+    reader = pcsc.PcscReader(holder_reader="R0", relative_reader="R1", retry_s=0.02)
+    events: list[CardEvent] = []
+    reader.subscribe(events.append)
+    try:
+        _wait(events, [CardEvent(CardEventKind.INSERTED, Slot.HOLDER)])
+        assert reader.present(Slot.HOLDER) and not reader.present(Slot.RELATIVE)
+        with fake.lock:
+            fake.readers = ["R1"]  # the holder's reader is unplugged, its card with it
+        _wait(
+            events, [CardEvent(CardEventKind.REMOVED, Slot.HOLDER), CardEvent(CardEventKind.READER_LOST)], 1
+        )
+        assert not reader.healthy
+        with fake.lock:
+            fake.readers = ["R0", "R1"]  # plugged back, the card still in it
+        _wait(
+            events, [CardEvent(CardEventKind.READER_BACK), CardEvent(CardEventKind.INSERTED, Slot.HOLDER)], 3
+        )
+        assert reader.healthy and reader.present(Slot.HOLDER)
+        with fake.lock:
+            fake.service = False  # pcscd stops
+        _wait(
+            events, [CardEvent(CardEventKind.REMOVED, Slot.HOLDER), CardEvent(CardEventKind.READER_LOST)], 5
+        )
+        time.sleep(0.1)
+        assert len(events) == 7  # reported once while it stays away, not at every retry
+        with fake.lock:
+            fake.service = True
+        _wait(
+            events, [CardEvent(CardEventKind.READER_BACK), CardEvent(CardEventKind.INSERTED, Slot.HOLDER)], 7
+        )
+    finally:
+        reader.close()
+
+
+def test_supervisor_starts_without_pcscd(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeScard(pcsc.scard)
+    fake.service = False
+    monkeypatch.setattr(pcsc, "scard", fake)
+    reader = pcsc.PcscReader(retry_s=0.02)
+    events: list[CardEvent] = []
+    reader.subscribe(events.append)
+    try:
+        _wait(events, [CardEvent(CardEventKind.READER_LOST)])
+        with pytest.raises(pcsc.CardError) as err:
+            reader.read()
+        assert err.value.key == "reader_unavailable"
+        with fake.lock:
+            fake.service, fake.readers = True, ["Only Reader"]
+        _wait(events, [CardEvent(CardEventKind.READER_BACK)], 1)
+        assert reader.healthy and not reader.present()
+    finally:
+        reader.close()
+
+
+def test_an_unconfigured_holder_reader_is_not_replaced_by_the_relatives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeScard(pcsc.scard)
+    fake.readers = ["R0", "R1"]
+    monkeypatch.setattr(pcsc, "scard", fake)
+    reader = pcsc.PcscReader(retry_s=0.02)  # no names configured: the first and second reader listed
+    events: list[CardEvent] = []
+    reader.subscribe(events.append)
+    try:
+        _wait_healthy(reader)
+        with fake.lock:
+            fake.readers = ["R1"]
+        _wait(events, [CardEvent(CardEventKind.READER_LOST)])
+        with fake.lock:
+            fake.cards = {"R1": b"\x3b"}  # a card in the relative's reader does not start a visit
+        time.sleep(0.2)
+        assert events == [CardEvent(CardEventKind.READER_LOST)] and not reader.healthy
+        with fake.lock:
+            fake.readers = ["R0", "R1"]
+        _wait(
+            events,
+            [CardEvent(CardEventKind.READER_BACK), CardEvent(CardEventKind.INSERTED, Slot.RELATIVE)],
+            1,
+        )
+    finally:
+        reader.close()
+
+
+def _wait_healthy(reader: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not reader.healthy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert reader.healthy
