@@ -60,6 +60,7 @@ for _p in (REPO_ROOT, REPO_ROOT / "tests"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
+from machine import machine_load  # noqa: E402 - benchmarks/machine.py, next to this script
 from smartcard import scard  # noqa: E402
 
 TARGET_APDUS_GEN2 = 8
@@ -89,17 +90,6 @@ def stats_ms(xs: list[float]) -> dict[str, float]:
         "min": min(ms) if ms else float("nan"),
         "max": max(ms) if ms else float("nan"),
     }
-
-
-def machine_load() -> str:
-    parts = []
-    try:
-        parts.append("loadavg " + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
-        cpu = Path("/proc/pressure/cpu").read_text().split("\n")[0].split()
-        parts.append("CPU pressure " + " ".join(f for f in cpu if f.startswith(("avg10", "avg60"))))
-    except OSError:
-        pass
-    return ", ".join(parts) or "unknown"
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:

@@ -58,6 +58,7 @@ for _p in (REPO_ROOT, REPO_ROOT / "tests"):
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
+from machine import machine_load  # noqa: E402 - benchmarks/machine.py, next to this script
 from services import CentralServer, Postgres, _conninfo, fresh_database  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
@@ -143,18 +144,6 @@ def trees_cpu_s(*roots: int) -> list[float]:
 def self_cpu_s() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def machine_load() -> str:
-    """Load average and CPU pressure (PSI): other work on the machine shows up here, not in `ps`."""
-    parts = []
-    try:
-        parts.append("loadavg " + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
-        cpu = Path("/proc/pressure/cpu").read_text().split("\n")[0].split()
-        parts.append("CPU pressure " + " ".join(f for f in cpu if f.startswith(("avg10", "avg60"))))
-    except OSError:
-        pass
-    return ", ".join(parts) or "unknown"
 
 
 # --------------------------------------------------------------------------------------------------

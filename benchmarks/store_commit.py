@@ -58,6 +58,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import sqlalchemy  # noqa: E402
+from machine import machine_load  # noqa: E402 - benchmarks/machine.py, next to this script
 
 from kiosk.domain.idnumber import make_id_number  # noqa: E402
 from kiosk.domain.masking import mask_id  # noqa: E402
@@ -120,18 +121,6 @@ def summary(samples_ns: list[int]) -> dict[str, float]:
         "mean": sum(s) / len(s),
         "max": s[-1],
     }
-
-
-def machine_load() -> str:
-    """Load average and CPU pressure (PSI): other work on the machine shows up here, not in `ps`."""
-    parts = []
-    try:
-        parts.append("loadavg " + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
-        cpu = Path("/proc/pressure/cpu").read_text().split("\n")[0].split()
-        parts.append("CPU pressure " + " ".join(f for f in cpu if f.startswith(("avg10", "avg60"))))
-    except OSError:
-        pass
-    return ", ".join(parts) or "unknown"
 
 
 def sqlite_connect(path: Path) -> sqlite3.Connection:
