@@ -492,7 +492,9 @@ def _run_kiosk(config: object, *, demo: bool, pcsc: bool = False) -> int:
     )
     if pcsc:
         reader = _pcsc_reader(kiosk_config)
-        app = KioskApp(world.backend, reader, kiosk_config)
+        app = KioskApp(
+            world.backend, reader, kiosk_config, demo_panel=lambda: DemoPanel(None, world.latest_sms)
+        )
     else:
         app = KioskApp(
             world.backend,

@@ -18,14 +18,20 @@ class DemoButton(Button, can_focus=False):
 
 
 class DemoPanel(Horizontal):
-    """Clearly labelled DEMO: card N goes into the holder's slot; the relative's card into the second slot."""
+    """Clearly labelled DEMO: card N goes into the holder's slot; the relative's card into the second slot.
+    Without a simulated reader (`kiosk --demo --pcsc`, cards from `kiosk virtual-card`) it shows the SMS only.
+    """
 
-    def __init__(self, reader: SimulatedReader, latest_sms: Callable[[], str]) -> None:
+    def __init__(self, reader: SimulatedReader | None, latest_sms: Callable[[], str]) -> None:
         super().__init__(id="demo-panel")
         self.reader = reader
         self.latest_sms = latest_sms
 
     def compose(self) -> ComposeResult:
+        if self.reader is None:
+            yield Static(_("DEMO: cards come through the PC/SC reader."), classes="demo-label")
+            yield Static(self.latest_sms(), id="demo-sms")
+            return
         yield Static(_("DEMO cards:"), classes="demo-label")
         for i, _card in enumerate(self.reader.deck):
             button = DemoButton(str(i + 1), id=f"demo-card-{i}", classes="demo")
@@ -43,7 +49,7 @@ class DemoPanel(Horizontal):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button_id = event.button.id or ""
-        if not button_id.startswith("demo-"):
+        if not button_id.startswith("demo-") or self.reader is None:
             return
         event.stop()
         if button_id.startswith("demo-card-"):

@@ -445,7 +445,9 @@ def test_demo_reading_a_virtual_card_through_pcscd(term: Terminal, tmp_path: Pat
     env = _demo_env(tmpdir)
     pid = term.start([sys.executable, "-m", "kiosk", "--demo", "--pcsc"], env, ROOT)
     term.wait(zh("Please insert your social security card"), START_TIMEOUT)
-    assert zh("DEMO cards:") not in term.screen()  # no simulated deck: the cards come through pcscd
+    # no simulated deck: the cards come through pcscd; the panel still shows the SMS central "sent"
+    assert zh("DEMO cards:") not in term.screen()
+    assert zh("DEMO: cards come through the PC/SC reader.") in term.screen()
     term.resize(COLS, ROWS, demo_panel=False)
     holder = _family(_workdir(tmpdir) / "central.db")["00"]
     card = subprocess.Popen(
