@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.cells import cell_len
@@ -480,3 +481,100 @@ def test_demo_reading_a_virtual_card_through_pcscd(term: Terminal, tmp_path: Pat
         assert time.monotonic() < deadline, f"the app did not end after the staff PIN:\n{term.screen()}"
         time.sleep(0.1)
     assert term.exit_status() == "0" and not _alive(pid)
+
+
+@pytest.mark.xdist_group("pcscd")
+def test_the_production_kiosk_binds_with_a_card_in_pcscd(term: Terminal, tmp_path: Path, vcards: Any) -> None:
+    """`python -m kiosk --config kiosk.toml` with `reader = "pcsc"`, as in a hall: central runs apart
+    (`kiosk central serve`, provisioned with `central seed` and `add-kiosk`), the card sits in vpcd's reader
+    of the real pcscd, and a citizen binds her father by keys and taps."""
+    from services import CentralServer
+
+    from devices.virtual_card import CardApplet
+    from kiosk.demo import card_person
+    from kiosk.staff import hash_pin
+
+    def kiosk_cmd(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "kiosk", *args], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    db_url = f"sqlite:///{tmp_path / 'central.db'}"
+    kiosk_cmd("central", "seed", "--database-url", db_url, "--people", "120")
+    secret = kiosk_cmd("central", "add-kiosk", "hall-1-terminal-1", "--database-url", db_url).strip()
+    secret_file = tmp_path / "kiosk.secret"
+    secret_file.write_text(secret)
+    secret_file.chmod(0o600)
+    sms_file = tmp_path / "sms.jsonl"
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(
+        '[kiosk]\nreader = "pcsc"\n'
+        'holder_reader = "Virtual PCD 00 00"\nrelative_reader = "Virtual PCD 00 01"\n'
+        f'staff_pin_hash = "{hash_pin(STAFF_PIN, iterations=1000)}"\nlog_file = "{tmp_path / "kiosk.log"}"\n'
+        f'[terminal]\nkiosk_id = "hall-1-terminal-1"\nsecret_file = "{secret_file}"\n'
+        f'[store]\npath = "{tmp_path / "terminal.db"}"\n[sync]\ninterval_s = 1.0\n'
+    )
+    people = generate_people(120, seed=1, today=dt.date.today())
+    fam = {p.relation_to_head: p for p in people if p.household == 1}
+    holder, father = fam["00"], fam["51"]
+    with CentralServer(db_url, extra_args=["--sms-file", str(sms_file)], log_dir=tmp_path) as central:
+        text = toml.read_text().replace("[terminal]\n", f'[terminal]\ncentral_url = "{central.url}"\n')
+        toml.write_text(text)
+        env = _demo_env(tmp_path)
+        pid = term.start([sys.executable, "-m", "kiosk", "--config", str(toml)], env, ROOT)
+        term.wait(lambda s: zh("Please insert your social security card") in s and zh("Online") in s, 60)
+        term.resize(COLS, ROWS, demo_panel=False)
+        assert "DEMO" not in term.screen()
+
+        person, generation, _locked = card_person("1")
+        card = vcards(CardApplet(person, generation=generation))
+        card.insert()
+        term.wait(zh("Enter your card PIN"))
+        term.type(DEMO_PIN)
+        term.keys("Enter")
+        term.wait(lambda s: zh("What would you like to do?") in s and holder.name in s)
+        term.tap(zh("Bind a relative"), button=False)
+        term.wait(zh("I have read and agree"))
+        term.keys("End")  # at 120x40 the whole letter fits: the gate is open at once
+        term.wait(zh("You have reached the end of the letter."))
+        term.tap(zh("I have read and agree"))
+        term.wait(zh("Planning area"))
+        term.tap("丽水市")
+        term.wait(zh("Who is the relative to you?"))
+        term.tap(relation("51").name("zh-CN"))
+        term.wait(zh("The relative's ID number"))
+        term.type(father.certno)
+        term.keys("Enter")
+        term.wait(zh("Is this the right person?"))
+        term.tap(zh("Yes, this is the person"))
+        term.wait(zh("The relative confirms"))
+        term.tap(zh("Send the code"))
+        term.wait(lambda s: zh("OK") in s and "_ _ _ _ _ _" in s)
+        sent = [json.loads(line) for line in sms_file.read_text("utf-8").splitlines()]
+        code = re.search(r"验证码\s*(\d{6})", [m for m in sent if m["phone"] == father.phone][-1]["body"])
+        assert code is not None
+        term.type(code.group(1))
+        term.tap(zh("OK"))
+        term.wait(zh("Confirm the binding"))
+        term.tap(zh("Confirm binding"))
+        term.wait(zh("Binding submitted"))
+        with _db(tmp_path / "central.db") as db:
+            rows = db.execute("SELECT holder_psn_no, relative_psn_no, status FROM binding").fetchall()
+        assert rows == [(holder.psn_no, father.psn_no, "active")]
+
+        card.remove()  # the card out: the visit ends, nothing personal stays on the screen
+        attract = term.wait(zh("Please insert your social security card"))
+        assert holder.name not in attract and father.certno[-4:] not in attract
+        term.keys("F12")
+        term.wait(zh("Staff PIN"))
+        term.type(STAFF_PIN)
+        term.keys("Enter")
+        deadline = time.monotonic() + 30
+        while not term.dead():
+            assert time.monotonic() < deadline, f"the app did not end after the staff PIN:\n{term.screen()}"
+            time.sleep(0.1)
+        assert term.exit_status() == "0" and not _alive(pid)
+    log = (tmp_path / "kiosk.log").read_text("utf-8")
+    assert father.certno not in log and holder.certno not in log  # the log file exists and masks numbers
