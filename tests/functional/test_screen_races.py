@@ -34,3 +34,22 @@ async def test_idle_countdown_tick_before_the_warning_composed(kiosk: Kiosk) -> 
     warning.show(14)  # the next tick, before the overlay has its widgets
     await kiosk.settle()
     assert "14" in str(warning.query_one("#countdown").render())
+
+
+async def test_the_heap_is_tidied_between_visits_not_during_one(kiosk: Kiosk) -> None:
+    """After a visit ends (attract screen), one full collection runs and the survivors are frozen, so the
+    collector's long pauses do not land on a citizen's key press; during a visit nothing is collected."""
+    import gc
+
+    from screens.app import TIDY_AFTER_S
+
+    await kiosk.login()
+    gc.unfreeze()
+    await kiosk.pilot.pause(TIDY_AFTER_S + 0.3)
+    assert gc.get_freeze_count() == 0  # mid-visit: left alone
+    kiosk.world.reader.remove()
+    await kiosk.settle()
+    await kiosk.pilot.pause(TIDY_AFTER_S + 0.3)
+    assert kiosk.app.session.step is Step.ATTRACT
+    assert gc.get_freeze_count() > 10_000  # start-up's and Textual's long-lived objects, frozen
+    gc.unfreeze()
