@@ -307,6 +307,19 @@ def _assert_still_running(term: Terminal, pid: int, heading: str) -> None:
         term.wait(heading, timeout=5)
 
 
+def _staff_exit(term: Terminal, pid: int) -> None:
+    """F12, the staff PIN, and the app ends with status 0."""
+    term.keys("F12")
+    term.wait(zh("Staff PIN"))
+    term.type(STAFF_PIN)
+    term.keys("Enter")
+    deadline = time.monotonic() + 30
+    while not term.dead():
+        assert time.monotonic() < deadline, f"the app did not end after the staff PIN:\n{term.screen()}"
+        time.sleep(0.1)
+    assert term.exit_status() == "0" and not _alive(pid)
+
+
 def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_path: Path) -> None:
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
@@ -472,15 +485,7 @@ def test_demo_reading_a_virtual_card_through_pcscd(term: Terminal, tmp_path: Pat
         card.communicate(timeout=20)
     term.wait(lambda s: zh("Please insert your social security card") in s and holder.name not in s)
     assert card.returncode == 0
-    term.keys("F12")
-    term.wait(zh("Staff PIN"))
-    term.type(STAFF_PIN)
-    term.keys("Enter")
-    deadline = time.monotonic() + 30
-    while not term.dead():
-        assert time.monotonic() < deadline, f"the app did not end after the staff PIN:\n{term.screen()}"
-        time.sleep(0.1)
-    assert term.exit_status() == "0" and not _alive(pid)
+    _staff_exit(term, pid)
 
 
 @pytest.mark.xdist_group("pcscd")
@@ -567,14 +572,6 @@ def test_the_production_kiosk_binds_with_a_card_in_pcscd(term: Terminal, tmp_pat
         card.remove()  # the card out: the visit ends, nothing personal stays on the screen
         attract = term.wait(zh("Please insert your social security card"))
         assert holder.name not in attract and father.certno[-4:] not in attract
-        term.keys("F12")
-        term.wait(zh("Staff PIN"))
-        term.type(STAFF_PIN)
-        term.keys("Enter")
-        deadline = time.monotonic() + 30
-        while not term.dead():
-            assert time.monotonic() < deadline, f"the app did not end after the staff PIN:\n{term.screen()}"
-            time.sleep(0.1)
-        assert term.exit_status() == "0" and not _alive(pid)
+        _staff_exit(term, pid)
     log = (tmp_path / "kiosk.log").read_text("utf-8")
     assert father.certno not in log and holder.certno not in log  # the log file exists and masks numbers
