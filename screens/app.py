@@ -117,7 +117,7 @@ class KioskApp(App[None], inherit_bindings=False):
         """Between visits, with nobody waiting: one full garbage collection, then freeze what survives.
         Textual keeps ~0.5 million long-lived objects (rendered strips and their caches); a full collection
         scans them all and freezes the screen for 0.2-0.6 s. Frozen, the collector leaves them alone during
-        the next visit (benchmarks/UI.md: 15 such pauses in 40 visits before, none after)."""
+        the next visit (benchmarks/gc_pauses.py: 7 pauses of ~430 ms in 40 visits before, none after)."""
         if self.session.step is not Step.ATTRACT:
             return
         gc.unfreeze()  # what became garbage since the last freeze is collected now
