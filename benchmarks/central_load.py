@@ -543,7 +543,8 @@ def cpu_breakdown(url: str, plans: list[KioskPlan], letter_sha: str, out_dir: Pa
     import pstats
     import statistics
 
-    from kiosk.central import auth, bindings, schemas, sms
+    from kiosk import api
+    from kiosk.central import auth, bindings, sms
     from kiosk.central.clock import utc_now
     from kiosk.central.idempotency import body_digest, run_once
     from kiosk.signing import parse_headers, signed_headers
@@ -568,7 +569,7 @@ def cpu_breakdown(url: str, plans: list[KioskPlan], letter_sha: str, out_dir: Pa
         parts = parse_headers(signed_headers(kiosk.kiosk_id, kiosk.secret, "POST", "/v1/bindings", raw))
         kiosk_id = auth.authenticate(sessions, utc_now, 300, parts, "POST", "/v1/bindings", raw)
         c1 = time.thread_time()
-        body = schemas.BindingCreateIn.model_validate_json(raw)
+        body = api.BindingCreateIn.model_validate_json(raw)
         status, _response = run_once(
             sessions, utc_now, request_id=str(body.request_id), kind="bind", kiosk_id=kiosk_id,
             digest=body_digest(body), work=lambda db: bindings.create(db, utc_now(), kiosk_id, body, 300),

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
 import kiosk
-from kiosk.central import auth, bindings, money, otp, registry, schemas, sms
+from kiosk import api
+from kiosk.central import auth, bindings, money, otp, registry, sms
 from kiosk.central.clock import Clock, local_date, utc_now
 from kiosk.central.db import make_engine, make_sessionmaker, upgrade
 from kiosk.central.errors import ApiError
@@ -50,7 +51,7 @@ class CentralSettings:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorOut} for code in (401, 403, 404, 409, 422, 429)
+    code: {"model": api.ErrorOut} for code in (401, 403, 404, 409, 422, 429)
 }
 SignedId = Annotated[str, PathParam(pattern=r"^[0-9a-f-]{36}$")]
 PsnPath = Annotated[str, PathParam(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
@@ -83,7 +84,7 @@ def create_app(settings: CentralSettings) -> FastAPI:
         errors = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()
         ]
-        body = schemas.ErrorOut(
+        body = api.ErrorOut(
             error="invalid_request", message="the request is malformed", params={"errors": errors}
         )
         return JSONResponse(body.model_dump(), status_code=422)
@@ -94,7 +95,7 @@ def create_app(settings: CentralSettings) -> FastAPI:
         # it is a malformed request, which the API documents as 422 invalid_request.
         if exc.status_code == 400:
             errors = [{"loc": ["body"], "msg": str(exc.detail)}]
-            body = schemas.ErrorOut(
+            body = api.ErrorOut(
                 error="invalid_request", message="the request is malformed", params={"errors": errors}
             )
             return JSONResponse(body.model_dump(), status_code=422)
@@ -142,23 +143,23 @@ def create_app(settings: CentralSettings) -> FastAPI:
         finally:
             delivery_lock.release()
 
-    @app.get("/healthz", response_model=schemas.Health, tags=["operations"])
-    def healthz() -> schemas.Health:
+    @app.get("/healthz", response_model=api.Health, tags=["operations"])
+    def healthz() -> api.Health:
         with sessions() as db:
             db.execute(text("SELECT 1"))
-        return schemas.Health(status="ok", database=engine.dialect.name, version=kiosk.__version__)
+        return api.Health(status="ok", database=engine.dialect.name, version=kiosk.__version__)
 
-    @app.get("/v1/me", response_model=schemas.KioskMe, responses=ERRORS, tags=["operations"])
-    def me(kiosk_id: Kiosk) -> schemas.KioskMe:
-        return schemas.KioskMe(kiosk_id=kiosk_id, server_time=clock())
+    @app.get("/v1/me", response_model=api.KioskMe, responses=ERRORS, tags=["operations"])
+    def me(kiosk_id: Kiosk) -> api.KioskMe:
+        return api.KioskMe(kiosk_id=kiosk_id, server_time=clock())
 
-    @app.get("/v1/areas", response_model=list[schemas.AreaOut], responses=ERRORS, tags=["policy"])
-    def areas(_k: Kiosk) -> list[schemas.AreaOut]:
+    @app.get("/v1/areas", response_model=list[api.AreaOut], responses=ERRORS, tags=["policy"])
+    def areas(_k: Kiosk) -> list[api.AreaOut]:
         return read(lambda db: [registry.area_out(a) for a in db.scalars(select(Area).order_by(Area.admdvs))])
 
-    @app.get("/v1/areas/{admdvs}", response_model=schemas.AreaOut, responses=ERRORS, tags=["policy"])
-    def area(_k: Kiosk, admdvs: Annotated[str, PathParam(pattern=r"^\d{6}$")]) -> schemas.AreaOut:
-        def get(db: Session) -> schemas.AreaOut:
+    @app.get("/v1/areas/{admdvs}", response_model=api.AreaOut, responses=ERRORS, tags=["policy"])
+    def area(_k: Kiosk, admdvs: Annotated[str, PathParam(pattern=r"^\d{6}$")]) -> api.AreaOut:
+        def get(db: Session) -> api.AreaOut:
             found = db.get(Area, admdvs)
             if found is None:
                 raise ApiError(404, "area_not_found", "area not found")
@@ -168,7 +169,7 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
     @app.get(
         "/v1/letters/{letter_id}/{version}",
-        response_model=schemas.LetterOut,
+        response_model=api.LetterOut,
         responses=ERRORS,
         tags=["policy"],
     )
@@ -177,10 +178,10 @@ def create_app(settings: CentralSettings) -> FastAPI:
         letter_id: Annotated[str, PathParam(min_length=1, max_length=40)],
         version: Annotated[int, PathParam(ge=1, le=10**6)],
         lang: Annotated[str, Query(pattern=r"^(zh-CN|en)$")] = "zh-CN",
-    ) -> schemas.LetterOut:
-        def get(db: Session) -> schemas.LetterOut:
+    ) -> api.LetterOut:
+        def get(db: Session) -> api.LetterOut:
             found = registry.letter(db, letter_id, version, lang)
-            return schemas.LetterOut(
+            return api.LetterOut(
                 letter_id=found.letter_id,
                 version=found.version,
                 lang=found.lang,
@@ -191,9 +192,9 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
         return read(get)
 
-    @app.post("/v1/holders/identify", response_model=schemas.HolderOut, responses=ERRORS, tags=["people"])
-    def identify_holder(_k: Kiosk, body: schemas.IdentifyHolderIn) -> schemas.HolderOut:
-        def get(db: Session) -> schemas.HolderOut:
+    @app.post("/v1/holders/identify", response_model=api.HolderOut, responses=ERRORS, tags=["people"])
+    def identify_holder(_k: Kiosk, body: api.IdentifyHolderIn) -> api.HolderOut:
+        def get(db: Session) -> api.HolderOut:
             if body.certno is not None:
                 person = registry.person_by_certno(db, body.certno)
             else:
@@ -203,16 +204,14 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
         return read(get)
 
-    @app.post("/v1/persons/lookup", response_model=schemas.PersonOut, responses=ERRORS, tags=["people"])
-    def lookup(_k: Kiosk, body: schemas.LookupIn) -> schemas.PersonOut:
+    @app.post("/v1/persons/lookup", response_model=api.PersonOut, responses=ERRORS, tags=["people"])
+    def lookup(_k: Kiosk, body: api.LookupIn) -> api.PersonOut:
         return read(
             lambda db: registry.person_out(registry.person_by_certno(db, body.certno), local_date(clock()))
         )
 
-    @app.post(
-        "/v1/bindings/check", response_model=schemas.BindingCheckOut, responses=ERRORS, tags=["bindings"]
-    )
-    def check_binding(_k: Kiosk, body: schemas.BindingCheckIn) -> schemas.BindingCheckOut:
+    @app.post("/v1/bindings/check", response_model=api.BindingCheckOut, responses=ERRORS, tags=["bindings"])
+    def check_binding(_k: Kiosk, body: api.BindingCheckIn) -> api.BindingCheckOut:
         return read(lambda db: bindings.check(db, clock(), body))
 
     def duplicate_pair(exc: IntegrityError) -> ApiError | None:
@@ -223,13 +222,11 @@ def create_app(settings: CentralSettings) -> FastAPI:
     @app.post(
         "/v1/bindings",
         status_code=201,
-        response_model=schemas.BindingOut,
+        response_model=api.BindingOut,
         responses=ERRORS,
         tags=["bindings"],
     )
-    def create_binding(
-        kiosk_id: Kiosk, body: schemas.BindingCreateIn, tasks: BackgroundTasks
-    ) -> JSONResponse:
+    def create_binding(kiosk_id: Kiosk, body: api.BindingCreateIn, tasks: BackgroundTasks) -> JSONResponse:
         status, response = run_once(
             sessions,
             clock,
@@ -245,12 +242,12 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
     @app.post(
         "/v1/bindings/{binding_id}/revoke",
-        response_model=schemas.BindingOut,
+        response_model=api.BindingOut,
         responses=ERRORS,
         tags=["bindings"],
     )
     def revoke_binding(
-        kiosk_id: Kiosk, binding_id: SignedId, body: schemas.RevokeIn, tasks: BackgroundTasks
+        kiosk_id: Kiosk, binding_id: SignedId, body: api.RevokeIn, tasks: BackgroundTasks
     ) -> JSONResponse:
         status, response = run_once(
             sessions,
@@ -266,49 +263,49 @@ def create_app(settings: CentralSettings) -> FastAPI:
 
     @app.get(
         "/v1/bindings/{binding_id}/history",
-        response_model=list[schemas.BindingEventOut],
+        response_model=list[api.BindingEventOut],
         responses=ERRORS,
         tags=["bindings"],
     )
-    def binding_history(_k: Kiosk, binding_id: SignedId) -> list[schemas.BindingEventOut]:
+    def binding_history(_k: Kiosk, binding_id: SignedId) -> list[api.BindingEventOut]:
         return read(lambda db: bindings.history(db, binding_id))
 
     @app.get(
         "/v1/persons/{psn_no}/bindings",
-        response_model=schemas.BindingsOut,
+        response_model=api.BindingsOut,
         responses=ERRORS,
         tags=["bindings"],
     )
-    def person_bindings(_k: Kiosk, psn_no: PsnPath, include_ended: bool = False) -> schemas.BindingsOut:
+    def person_bindings(_k: Kiosk, psn_no: PsnPath, include_ended: bool = False) -> api.BindingsOut:
         return read(lambda db: bindings.list_for(db, clock(), psn_no, include_ended))
 
-    @app.get("/v1/persons/{psn_no}/usage", response_model=schemas.UsageOut, responses=ERRORS, tags=["money"])
+    @app.get("/v1/persons/{psn_no}/usage", response_model=api.UsageOut, responses=ERRORS, tags=["money"])
     def person_usage(
         _k: Kiosk, psn_no: PsnPath, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
-    ) -> schemas.UsageOut:
+    ) -> api.UsageOut:
         return read(lambda db: money.usage_for(db, psn_no, year))
 
-    @app.post("/v1/otp/send", response_model=schemas.OtpSendOut, responses=ERRORS, tags=["verification"])
-    def otp_send(kiosk_id: Kiosk, body: schemas.OtpSendIn, tasks: BackgroundTasks) -> schemas.OtpSendOut:
+    @app.post("/v1/otp/send", response_model=api.OtpSendOut, responses=ERRORS, tags=["verification"])
+    def otp_send(kiosk_id: Kiosk, body: api.OtpSendIn, tasks: BackgroundTasks) -> api.OtpSendOut:
         out = write(lambda db: otp.send(db, otp_key, settings.otp_rules, clock(), kiosk_id, body))
         tasks.add_task(deliver_sms)
         return out
 
-    @app.post("/v1/otp/verify", response_model=schemas.OtpVerifyOut, responses=ERRORS, tags=["verification"])
-    def otp_verify(_k: Kiosk, body: schemas.OtpVerifyIn) -> schemas.OtpVerifyOut:
+    @app.post("/v1/otp/verify", response_model=api.OtpVerifyOut, responses=ERRORS, tags=["verification"])
+    def otp_verify(_k: Kiosk, body: api.OtpVerifyIn) -> api.OtpVerifyOut:
         failure = write(lambda db: otp.verify(db, otp_key, settings.otp_rules, clock(), body))
         if failure is not None:
             raise failure
-        return schemas.OtpVerifyOut(verified=True)
+        return api.OtpVerifyOut(verified=True)
 
     @app.post(
         "/v1/settlements",
         status_code=201,
-        response_model=schemas.SettlementOut,
+        response_model=api.SettlementOut,
         responses=ERRORS,
         tags=["money"],
     )
-    def settlement(client_id: Kiosk, body: schemas.SettlementIn) -> JSONResponse:
+    def settlement(client_id: Kiosk, body: api.SettlementIn) -> JSONResponse:
         status, response = run_once(
             sessions,
             clock,

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.central import otp, registry, schemas
+from kiosk import api
+from kiosk.central import otp, registry
 from kiosk.central.clock import aware, local_date
 from kiosk.central.errors import ApiError, not_found
 from kiosk.central.models import Binding, BindingEvent, ConsentLetter, Person, SmsMessage
@@ -74,7 +75,7 @@ def _check(
         raise ApiError.rejected(exc) from None
 
 
-def check(db: Session, now: dt.datetime, body: schemas.BindingCheckIn) -> schemas.BindingCheckOut:
+def check(db: Session, now: dt.datetime, body: api.BindingCheckIn) -> api.BindingCheckOut:
     """Everything the terminal must know before the confirm page, without writing anything."""
     today = local_date(now)
     holder = registry.person_by_psn_no(db, body.holder_psn_no, what="holder")
@@ -82,7 +83,7 @@ def check(db: Session, now: dt.datetime, body: schemas.BindingCheckIn) -> schema
     policy = registry.area_policy(db, body.admdvs)
     _check(db, holder, relative, body.relation_code, policy, today)
     rules_relative = registry.to_rules_person(relative)
-    return schemas.BindingCheckOut(
+    return api.BindingCheckOut(
         relative=registry.person_out(relative, today),
         relation_code=body.relation_code,
         admdvs=policy.admdvs,
@@ -104,12 +105,12 @@ def binding_out(
     holder = people.get(b.holder_psn_no) or db.get(Person, b.holder_psn_no)
     relative = people.get(b.relative_psn_no) or db.get(Person, b.relative_psn_no)
     assert holder is not None and relative is not None  # foreign keys guarantee both  # noqa: S101
-    return schemas.BindingOut(
+    return api.BindingOut(
         binding_id=b.binding_id,
         request_id=b.request_id,
         status=effective_status(b, today),
-        holder=schemas.PartyOut(**registry.party_out(holder)),
-        relative=schemas.PartyOut(**registry.party_out(relative)),
+        holder=api.PartyOut(**registry.party_out(holder)),
+        relative=api.PartyOut(**registry.party_out(relative)),
         relation_code=b.relation_code,
         admdvs=b.admdvs,
         valid_from=b.valid_from,
@@ -136,7 +137,7 @@ def _notify(
 
 
 def create(
-    db: Session, now: dt.datetime, kiosk_id: str, body: schemas.BindingCreateIn, otp_ttl_s: int
+    db: Session, now: dt.datetime, kiosk_id: str, body: api.BindingCreateIn, otp_ttl_s: int
 ) -> tuple[int, dict[str, Any]]:
     today = local_date(now)
     holder_ref = registry.person_by_psn_no(db, body.holder_psn_no, what="holder")
@@ -144,7 +145,7 @@ def create(
     people = registry.lock_people(db, [holder_ref.psn_no, relative_ref.psn_no])
     holder, relative = people[holder_ref.psn_no], people[relative_ref.psn_no]
     policy = registry.area_policy(db, body.admdvs)
-    if body.channel is schemas.Channel.AGENT and not policy.agent_allowed:
+    if body.channel is api.Channel.AGENT and not policy.agent_allowed:
         raise ApiError(422, "agent_not_allowed", "this area does not accept bindings by an agent")
     unknown_letter = ApiError(
         422, "letter_unknown", "the commitment letter accepted is not one this service published"
@@ -217,7 +218,7 @@ def create(
 
 
 def revoke(
-    db: Session, now: dt.datetime, kiosk_id: str, binding_id: str, body: schemas.RevokeIn
+    db: Session, now: dt.datetime, kiosk_id: str, binding_id: str, body: api.RevokeIn
 ) -> tuple[int, dict[str, Any]]:
     today = local_date(now)
     found = db.get(Binding, binding_id)
@@ -268,7 +269,7 @@ def revoke(
     return 200, binding_out(db, b, today, people)
 
 
-def list_for(db: Session, now: dt.datetime, psn_no: str, include_ended: bool) -> schemas.BindingsOut:
+def list_for(db: Session, now: dt.datetime, psn_no: str, include_ended: bool) -> api.BindingsOut:
     today = local_date(now)
     registry.person_by_psn_no(db, psn_no)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -277,13 +278,13 @@ def list_for(db: Session, now: dt.datetime, psn_no: str, include_ended: bool) ->
         if not include_ended:
             query = query.where(_active(today))
         out[side] = [binding_out(db, b, today) for b in db.scalars(query)]
-    return schemas.BindingsOut.model_validate(out)
+    return api.BindingsOut.model_validate(out)
 
 
-def history(db: Session, binding_id: str) -> list[schemas.BindingEventOut]:
+def history(db: Session, binding_id: str) -> list[api.BindingEventOut]:
     if db.get(Binding, binding_id) is None:
         raise not_found("binding")
     events = db.scalars(
         select(BindingEvent).where(BindingEvent.binding_id == binding_id).order_by(BindingEvent.id)
     )
-    return [schemas.BindingEventOut(event=e.event, at=aware(e.at), actor=e.actor) for e in events]
+    return [api.BindingEventOut(event=e.event, at=aware(e.at), actor=e.actor) for e in events]

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kiosk.central import registry, schemas
+from kiosk import api
+from kiosk.central import registry
 from kiosk.central.bindings import _active
 from kiosk.central.clock import local_date
 from kiosk.central.errors import ApiError
@@ -29,7 +30,7 @@ def _used(db: Session, holder: str, relative: str, since: dt.date) -> int:
 
 
 def create_settlement(
-    db: Session, now: dt.datetime, client_id: str, body: schemas.SettlementIn
+    db: Session, now: dt.datetime, client_id: str, body: api.SettlementIn
 ) -> tuple[int, dict[str, Any]]:
     occurred_at = body.occurred_at or now
     try:
@@ -93,10 +94,8 @@ def create_settlement(
                 institution_kind=body.institution_kind.value,
             )
         )
-        out_shares.append(
-            schemas.MutualAidShareOut(holder_name_masked=mask_name(holder.name), amount_fen=fen)
-        )
-    out = schemas.SettlementOut(
+        out_shares.append(api.MutualAidShareOut(holder_name_masked=mask_name(holder.name), amount_fen=fen))
+    out = api.SettlementOut(
         settlement_id=str(body.settlement_id),
         amount_fen=split.amount_fen,
         own_account_fen=split.own_account_fen,
@@ -106,7 +105,7 @@ def create_settlement(
     return 201, out.model_dump(mode="json")
 
 
-def usage_for(db: Session, psn_no: str, year: int | None) -> schemas.UsageOut:
+def usage_for(db: Session, psn_no: str, year: int | None) -> api.UsageOut:
     """Usage records a family member may see: amount, day, institution kind — never a diagnosis."""
     registry.person_by_psn_no(db, psn_no)
     query = (
@@ -129,7 +128,7 @@ def usage_for(db: Session, psn_no: str, year: int | None) -> schemas.UsageOut:
         )
     }
     records = [
-        schemas.UsageRecordOut(
+        api.UsageRecordOut(
             occurred_on=r.occurred_on,
             amount_fen=r.amount_fen,
             institution_kind=r.institution_kind,
@@ -139,4 +138,4 @@ def usage_for(db: Session, psn_no: str, year: int | None) -> schemas.UsageOut:
         )
         for r in rows
     ]
-    return schemas.UsageOut(records=records, total_fen=sum(r.amount_fen for r in records))
+    return api.UsageOut(records=records, total_fen=sum(r.amount_fen for r in records))

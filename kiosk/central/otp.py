@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.central import registry, schemas
+from kiosk import api
+from kiosk.central import registry
 from kiosk.central.clock import aware, local_date
 from kiosk.central.errors import ApiError, not_found
 from kiosk.central.models import Otp, SmsMessage
@@ -33,8 +34,8 @@ def code_hash(key: bytes, otp_id: str, code: str) -> str:
 
 
 def send(
-    db: Session, key: bytes, rules: OtpRules, now: dt.datetime, kiosk_id: str, body: schemas.OtpSendIn
-) -> schemas.OtpSendOut:
+    db: Session, key: bytes, rules: OtpRules, now: dt.datetime, kiosk_id: str, body: api.OtpSendIn
+) -> api.OtpSendOut:
     people = registry.lock_people(db, [body.holder_psn_no, body.relative_psn_no])
     holder, relative = people.get(body.holder_psn_no), people.get(body.relative_psn_no)
     if holder is None:
@@ -93,7 +94,7 @@ def send(
             attempts=0,
         )
     )
-    return schemas.OtpSendOut(
+    return api.OtpSendOut(
         otp_id=otp_id,
         phone_masked=mask_phone(relative.phone),
         expires_at=now + dt.timedelta(seconds=rules.ttl_s),
@@ -102,7 +103,7 @@ def send(
 
 
 def verify(
-    db: Session, key: bytes, rules: OtpRules, now: dt.datetime, body: schemas.OtpVerifyIn
+    db: Session, key: bytes, rules: OtpRules, now: dt.datetime, body: api.OtpVerifyIn
 ) -> ApiError | None:
     """Check a code. A wrong code is returned (not raised) so the caller commits the counted attempt."""
     otp = db.scalars(select(Otp).where(Otp.otp_id == str(body.otp_id)).with_for_update()).first()

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.central import schemas
+from kiosk import api
 from kiosk.central.errors import ApiError, not_found
 from kiosk.central.models import Area, ConsentLetter, Person
 from kiosk.domain import eligibility
@@ -45,8 +45,8 @@ def area_policy(db: Session, admdvs: str) -> AreaPolicy:
     return _parsed(area.admdvs, area.version, json.dumps(area.policy, sort_keys=True))
 
 
-def area_out(area: Area) -> schemas.AreaOut:
-    return schemas.AreaOut(
+def area_out(area: Area) -> api.AreaOut:
+    return api.AreaOut(
         admdvs=area.admdvs,
         name_zh=area.name_zh,
         name_en=area.name_en,
@@ -104,7 +104,7 @@ def lock_people(db: Session, psn_nos: list[str]) -> dict[str, Person]:
     return {p.psn_no: p for p in rows}
 
 
-def holder_out(db: Session, p: Person, today: dt.date) -> schemas.HolderOut:
+def holder_out(db: Session, p: Person, today: dt.date) -> api.HolderOut:
     reason: str | None = None
     try:
         eligibility.check_holder(to_rules_person(p), area_policy(db, p.insured_admdvs), today)
@@ -112,7 +112,7 @@ def holder_out(db: Session, p: Person, today: dt.date) -> schemas.HolderOut:
         reason = exc.key
     except ApiError as exc:  # insured in an area this service has no policy for
         reason = "area_not_served" if exc.key == "area_not_found" else exc.key
-    return schemas.HolderOut(
+    return api.HolderOut(
         psn_no=p.psn_no,
         name=p.name,
         name_masked=mask_name(p.name),
@@ -130,8 +130,8 @@ def holder_out(db: Session, p: Person, today: dt.date) -> schemas.HolderOut:
     )
 
 
-def person_out(p: Person, today: dt.date) -> schemas.PersonOut:
-    return schemas.PersonOut(
+def person_out(p: Person, today: dt.date) -> api.PersonOut:
+    return api.PersonOut(
         psn_no=p.psn_no,
         name_masked=mask_name(p.name),
         certno_masked=mask_id(p.certno),

@@ -1,4 +1,10 @@
-"""Request and response bodies of the central API (pydantic); names follow the national platform."""
+"""The wire contract between central and the terminal: every request and response body, and every reason key.
+
+Both sides import these models: central declares its routes with them, the terminal's `Backend` and sync
+worker `model_validate` every answer, and the store keeps request payloads as `model_dump(mode="json")`.
+A field renamed here is a type error on both sides. Only pydantic and `kiosk.domain` may be imported here
+(an import-linter contract in pyproject.toml holds it). Field names follow the national platform.
+"""
 
 from __future__ import annotations
 
@@ -24,12 +30,136 @@ RelationCode = Annotated[str, Field(pattern=r"^\d{2}$", description="GB/T 4761-2
 Fen = Annotated[int, Field(ge=0, le=10**12, description="money in fen (1/100 yuan)")]
 
 
+class Reason(enum.StrEnum):
+    """Every reason key central or the terminal's session can give; the screens translate each one.
+
+    The citizen's words live in `screens/messages.py`; a unit test fails when a member has neither a text
+    there nor a place in `INTERNAL_REASONS` (shown as "please ask the staff" with the key).
+    """
+
+    # the card and the PIN (devices/)
+    PIN_WRONG = "pin_wrong"
+    PIN_BLOCKED = "pin_blocked"
+    CARD_REMOVED = "card_removed"
+    READER_UNAVAILABLE = "reader_unavailable"
+    NOT_SOCIAL_SECURITY_CARD = "not_social_security_card"
+    CARD_EXPIRED = "card_expired"
+    MALFORMED_ANSWER = "malformed_answer"
+    # who is who (central's registry)
+    CARD_NOT_FOUND = "card_not_found"
+    PERSON_NOT_FOUND = "person_not_found"
+    HOLDER_NOT_FOUND = "holder_not_found"
+    RELATIVE_NOT_FOUND = "relative_not_found"
+    # the holder
+    HOLDER_NOT_EMPLOYEE_INSURED = "holder_not_employee_insured"
+    HOLDER_STATUS_NOT_NORMAL = "holder_status_not_normal"
+    HOLDER_NOT_INSURED_IN_AREA = "holder_not_insured_in_area"
+    HOLDER_TOO_YOUNG = "holder_too_young"
+    AREA_NOT_SERVED = "area_not_served"
+    AREA_NOT_FOUND = "area_not_found"
+    AREA_NOT_ALLOWED = "area_not_allowed"
+    # the relative
+    INVALID_ID_NUMBER = "invalid_id_number"
+    RELATIVE_IS_HOLDER = "relative_is_holder"
+    RELATION_NOT_ALLOWED = "relation_not_allowed"
+    RELATION_UNKNOWN = "relation_unknown"
+    RELATIVE_NOT_INSURED = "relative_not_insured"
+    RELATIVE_STATUS_NOT_NORMAL = "relative_status_not_normal"
+    RELATIVE_OUT_OF_SCOPE = "relative_out_of_scope"
+    RELATION_SEX_MISMATCH = "relation_sex_mismatch"
+    RELATION_AGE_IMPLAUSIBLE = "relation_age_implausible"
+    DUPLICATE_BINDING = "duplicate_binding"
+    HOLDER_RELATIVES_CAP = "holder_relatives_cap"
+    RELATIVE_HOLDERS_CAP = "relative_holders_cap"
+    # the relative's confirmation
+    OTP_WRONG = "otp_wrong"
+    OTP_EXPIRED = "otp_expired"
+    OTP_LOCKED = "otp_locked"
+    OTP_THROTTLED = "otp_throttled"
+    OTP_NOT_FOR_MINOR = "otp_not_for_minor"
+    OTP_FORMAT = "otp_format"
+    OTP_NOT_SENT = "otp_not_sent"
+    OTP_NOT_FOUND = "otp_not_found"
+    OTP_NOT_VERIFIED = "otp_not_verified"
+    OTP_ALREADY_USED = "otp_already_used"
+    RELATIVE_NO_PHONE = "relative_no_phone"
+    RELATIVE_CARD_MISMATCH = "relative_card_mismatch"
+    RELATIVE_CARD_REQUIRED = "relative_card_required"
+    RELATIVE_PIN_BLOCKED = "relative_pin_blocked"
+    # the letter, the binding, the submission
+    LETTER_MISSING = "letter_missing"
+    LETTER_NOT_READ = "letter_not_read"
+    LETTER_NOT_FOUND = "letter_not_found"
+    LETTER_UNKNOWN = "letter_unknown"
+    LETTER_OUTDATED = "letter_outdated"
+    AGENT_NOT_ALLOWED = "agent_not_allowed"
+    UNBIND_NOT_ALLOWED_FOR_SIDE = "unbind_not_allowed_for_side"
+    NOT_A_PARTY = "not_a_party"
+    BINDING_NOT_ACTIVE = "binding_not_active"
+    BINDING_NOT_FOUND = "binding_not_found"
+    POLICY_UNKNOWN = "policy_unknown"
+    CENTRAL_OFFLINE = "central_offline"
+    OFFLINE_NOT_ALLOWED = "offline_not_allowed"
+    OFFLINE_QUEUE_FULL = "offline_queue_full"
+    OFFLINE_QUEUE_TOO_OLD = "offline_queue_too_old"
+    REQUEST_ID_CONFLICT = "request_id_conflict"
+    STAFF_PIN_WRONG = "staff_pin_wrong"
+    # money (the institutions' side; no citizen sees these at the kiosk)
+    OCCURRED_AT_OUT_OF_RANGE = "occurred_at_out_of_range"
+    # faults that are nobody's doing in front of the kiosk: shown as "please ask the staff" with the key
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORIZED = "unauthorized"
+    INVALID_POLICY = "invalid_policy"
+    INELIGIBLE = "ineligible"
+    DOMAIN_ERROR = "domain_error"
+    WRONG_STEP = "wrong_step"
+    NO_HOLDER = "no_holder"
+    UNKNOWN = "unknown"
+
+
+INTERNAL_REASONS: frozenset[Reason] = frozenset(
+    {
+        Reason.HOLDER_NOT_FOUND,
+        Reason.RELATIVE_NOT_FOUND,
+        Reason.AREA_NOT_FOUND,
+        Reason.AREA_NOT_ALLOWED,
+        Reason.OTP_NOT_FOUND,
+        Reason.OTP_NOT_VERIFIED,
+        Reason.LETTER_NOT_FOUND,
+        Reason.LETTER_UNKNOWN,
+        Reason.NOT_A_PARTY,
+        Reason.BINDING_NOT_FOUND,
+        Reason.OCCURRED_AT_OUT_OF_RANGE,
+        Reason.INVALID_REQUEST,
+        Reason.UNAUTHORIZED,
+        Reason.INVALID_POLICY,
+        Reason.INELIGIBLE,
+        Reason.DOMAIN_ERROR,
+        Reason.WRONG_STEP,
+        Reason.NO_HOLDER,
+        Reason.UNKNOWN,
+    }
+)
+"""Reasons that mean a fault of the terminal or the service, not something the citizen can change."""
+
+
+def reason_of(key: str) -> Reason:
+    """A key from anywhere (an answer, an exception) as a `Reason`; a key this build does not know is
+    `Reason.UNKNOWN` (the screen then asks for the staff)."""
+    try:
+        return Reason(key)
+    except ValueError:
+        return Reason.UNKNOWN
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class ErrorOut(BaseModel):
-    error: str
+    """Every 4xx answer: a reason key, an English message for operators, and the message's parameters."""
+
+    error: Reason
     message: str
     params: dict[str, Any] = {}
 
