@@ -1,12 +1,24 @@
-"""kiosk.toml → a frozen, typed configuration. Every field is documented here; a bad file is a clear error."""
+"""kiosk.toml → frozen, typed pydantic models; a bad file is an error naming its file, section and field.
+
+Plain pydantic models validate what `tomllib` read, rather than pydantic-settings' TOML source: the file is
+the only source (no environment variable silently overrides a hall's kiosk.toml), the file is chosen at run
+time (`--config`, `$KIOSK_CONFIG`, `./kiosk.toml`), and every error can name that file. Each field's
+docstring below is its documentation (`use_attribute_docstrings`: it is also the field's description).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from kiosk.staff import is_pin_hash
 
 ENV_CONFIG = "KIOSK_CONFIG"
 
@@ -18,42 +30,58 @@ def data_dir() -> Path:
 
 
 class ConfigError(Exception):
-    """The configuration file is missing, unreadable or wrong; the message names the file and the field."""
+    """The configuration is missing, unreadable or wrong; the message starts with the file it is about."""
 
 
-@dataclass(frozen=True, slots=True)
-class CentralConfig:
+class _Section(BaseModel):
+    # strict: a TOML string is never taken for a number nor a number for a bool (an int is a valid float).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, use_attribute_docstrings=True)
+
+
+class CentralConfig(_Section):
     """[central]: the reference central service (`kiosk central serve`)."""
 
-    database_url: str = (
-        ""  # SQLAlchemy URL; empty = SQLite in the data dir. Production: postgresql+psycopg://...
-    )
-    host: str = "127.0.0.1"  # address to listen on; put TLS (and mTLS) in front for anything but loopback
-    port: int = 8765
-    sms_gateway: str = "log"  # "log" (writes to the log) or "file" (JSON lines in sms_file)
-    sms_file: str = ""  # used when sms_gateway = "file"
-    # The name of the environment variable holding the key of OTP hashes (the same on every worker).
+    database_url: str = ""
+    """SQLAlchemy URL; empty = SQLite in the data dir. Production: postgresql+psycopg://user@dbhost/central."""
+    host: str = "127.0.0.1"
+    """Address to listen on; put TLS (and mTLS) in front for anything but loopback."""
+    port: int = Field(8765, gt=0, lt=65536)
+    """TCP port to listen on."""
+    sms_gateway: Literal["log", "file"] = "log"
+    """Where SMS go: "log" (the service's log) or "file" (one JSON line per message in sms_file)."""
+    sms_file: str = ""
+    """The JSON-lines file of sms_gateway = "file"."""
     secret_key_env: str = "KIOSK_CENTRAL_SECRET"  # noqa: S105 - a variable name, not a secret
+    """The environment variable holding the key of the OTP hashes (the same on every worker)."""
+
+    @model_validator(mode="after")
+    def _sms_file_for_file_gateway(self) -> CentralConfig:
+        if self.sms_gateway == "file" and not self.sms_file:
+            raise ValueError('sms_file: required when sms_gateway = "file"')
+        return self
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{data_dir() / 'central.db'}"
 
 
-@dataclass(frozen=True, slots=True)
-class TerminalConfig:
+class TerminalConfig(_Section):
     """[terminal]: this kiosk's identity and link to central (provisioned by `kiosk central add-kiosk`)."""
 
     kiosk_id: str = ""
+    """This terminal's name at central, as given to `kiosk central add-kiosk`."""
     central_url: str = "http://127.0.0.1:8765"
-    secret_file: str = ""  # file holding the kiosk secret (mode 0600); never put the secret itself here
+    """Base URL of the central service."""
+    secret_file: str = ""
+    """File holding the kiosk secret (mode 0600); never put the secret itself in kiosk.toml."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoreConfig:
+class StoreConfig(_Section):
     """[store]: the terminal's durable local store (SQLite, WAL, synchronous=FULL)."""
 
-    path: str = ""  # SQLite file; empty = $XDG_DATA_HOME/family-aid-kiosk/terminal.db
-    key_file: str = ""  # key of the encrypted fields (created 0600 on first use); empty = next to the store
+    path: str = ""
+    """SQLite file; empty = $XDG_DATA_HOME/family-aid-kiosk/terminal.db."""
+    key_file: str = ""
+    """Key of the encrypted fields (created 0600 on first use); empty = next to the store (terminal.key)."""
 
     def resolved_path(self) -> Path:
         return Path(self.path) if self.path else data_dir() / "terminal.db"
@@ -62,45 +90,68 @@ class StoreConfig:
         return Path(self.key_file) if self.key_file else self.resolved_path().with_suffix(".key")
 
 
-@dataclass(frozen=True, slots=True)
-class SyncConfig:
+class SyncConfig(_Section):
     """[sync]: how the terminal pushes its outbox and pulls policy from central."""
 
-    interval_s: float = 5.0  # pause between sync cycles when there is nothing to do
-    backoff_base_s: float = 1.0  # first retry delay of a failed request; doubles each time, with jitter
-    backoff_max_s: float = 300.0  # longest retry delay
-    timeout_s: float = 10.0  # one HTTP request to central
+    interval_s: float = Field(5.0, gt=0)
+    """Pause between sync cycles when there is nothing to do."""
+    backoff_base_s: float = Field(1.0, gt=0)
+    """First retry delay of a failed request; doubles each time, with jitter."""
+    backoff_max_s: float = Field(300.0, gt=0)
+    """Longest retry delay."""
+    timeout_s: float = Field(10.0, gt=0)
+    """Time limit of one HTTP request to central."""
 
 
-@dataclass(frozen=True, slots=True)
-class KioskConfig:
+class KioskConfig(_Section):
     """[kiosk]: the terminal's behaviour in front of citizens."""
 
-    reader: str = "pcsc"  # "pcsc" (the hall's card reader); the simulated reader is for --demo and tests only
-    idle_timeout_s: int = 90  # no touch for this long wipes the session (a countdown is shown first)
-    idle_warning_s: int = 20  # how long the countdown before the wipe is shown
-    # PBKDF2 hash of the staff PIN (`kiosk hash-pin`); empty = the staff key (F12) cannot exit
+    reader: Literal["pcsc", "simulated"] = "pcsc"
+    """"pcsc": the hall's card reader; "simulated" is for `kiosk --demo` and tests only."""
+    idle_timeout_s: int = Field(90, ge=15)
+    """No touch for this long wipes the session (a countdown is shown first)."""
+    idle_warning_s: int = Field(20, gt=0)
+    """How long the countdown before the wipe is shown; less than idle_timeout_s."""
     staff_pin_hash: str = ""
-    # PC/SC reader names (exact, or a prefix) for the holder's card and a relative's card; empty = the first
-    # and the second reader pcscd lists (`kiosk doctor` prints them)
+    """PBKDF2 hash of the staff PIN, made by `kiosk hash-pin`; empty = the staff key (F12) cannot exit."""
     holder_reader: str = ""
+    """PC/SC reader name (exact, or a prefix) for the holder's card; empty = the first reader pcscd lists
+    (`kiosk doctor` prints them)."""
     relative_reader: str = ""
-    # Where the kiosk writes its log while the screens run (the screen owns the terminal); empty = next to
-    # the store, as terminal.log
+    """PC/SC reader name (exact, or a prefix) for a relative's own card; empty = the second reader."""
     log_file: str = ""
+    """Where the kiosk logs while the screens run (they own the terminal); empty = terminal.log next to
+    the store."""
+
+    @field_validator("staff_pin_hash")
+    @classmethod
+    def _made_by_hash_pin(cls, value: str) -> str:
+        if value and not is_pin_hash(value):
+            raise ValueError("not a hash made by `kiosk hash-pin`")
+        return value
+
+    @model_validator(mode="after")
+    def _warning_within_timeout(self) -> KioskConfig:
+        if self.idle_warning_s >= self.idle_timeout_s:
+            raise ValueError(f"idle_warning_s: must be less than idle_timeout_s ({self.idle_timeout_s})")
+        return self
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
-    kiosk: KioskConfig = field(default_factory=KioskConfig)
-    central: CentralConfig = field(default_factory=CentralConfig)
-    terminal: TerminalConfig = field(default_factory=TerminalConfig)
-    store: StoreConfig = field(default_factory=StoreConfig)
-    sync: SyncConfig = field(default_factory=SyncConfig)
+class Config(BaseModel):
+    """The whole of kiosk.toml: one model per section, and the file it came from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, use_attribute_docstrings=True)
+
+    kiosk: KioskConfig = KioskConfig()
+    central: CentralConfig = CentralConfig()
+    terminal: TerminalConfig = TerminalConfig()
+    store: StoreConfig = StoreConfig()
+    sync: SyncConfig = SyncConfig()
     source: str = "<defaults>"
+    """The file the configuration was read from (not a setting of the file)."""
 
 
-_SECTIONS: dict[str, type[Any]] = {
+SECTIONS: dict[str, type[_Section]] = {
     "kiosk": KioskConfig,
     "central": CentralConfig,
     "terminal": TerminalConfig,
@@ -108,56 +159,81 @@ _SECTIONS: dict[str, type[Any]] = {
     "sync": SyncConfig,
 }
 
+_TOML_TYPES = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", dict: "a table"}
 
-def _section(cls: type[Any], raw: Any, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a table")
-    known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
-        expected = type(getattr(cls(), key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
-            raise ConfigError(f"{where}.{key}: must be {expected.__name__}, got {type(value).__name__}")
-        values[key] = value
-    section = cls(**values)
-    if isinstance(section, KioskConfig):
-        if section.reader not in ("pcsc", "simulated"):
-            raise ConfigError(f'{where}.reader: must be "pcsc" or "simulated"')
-        if section.idle_timeout_s < 15 or not (0 < section.idle_warning_s < section.idle_timeout_s):
-            raise ConfigError(
-                f"{where}.idle_timeout_s/idle_warning_s: need 15 <= timeout and 0 < warning < timeout"
-            )
-        if section.staff_pin_hash and not section.staff_pin_hash.startswith("pbkdf2_sha256$"):
-            raise ConfigError(f"{where}.staff_pin_hash: not a hash made by `kiosk hash-pin`")
-    if isinstance(section, SyncConfig):
-        for name in ("interval_s", "backoff_base_s", "backoff_max_s", "timeout_s"):
-            if getattr(section, name) <= 0:
-                raise ConfigError(f"{where}.{name}: must be greater than 0")
-    if isinstance(section, CentralConfig):
-        if not (0 < section.port < 65536):
-            raise ConfigError(f"{where}.port: must be 1-65535")
-        if section.sms_gateway not in ("log", "file"):
-            raise ConfigError(f'{where}.sms_gateway: must be "log" or "file"')
-        if section.sms_gateway == "file" and not section.sms_file:
-            raise ConfigError(f'{where}.sms_file: required when sms_gateway = "file"')
-    return section
+
+def _toml_type(value: Any) -> str:
+    for kind, name in _TOML_TYPES.items():
+        if type(value) is kind:
+            return name
+    return f"a TOML {type(value).__name__}" if not isinstance(value, list) else "an array"
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One pydantic error as `[section] field: what is wrong`, in the words of someone editing the file."""
+    loc = [str(part) for part in error["loc"]]
+    where = f"[{loc[0]}]" + (f" {'.'.join(loc[1:])}" if len(loc) > 1 else "")
+    kind, ctx, value = error["type"], error.get("ctx", {}), error["input"]
+    if kind == "extra_forbidden":
+        known = SECTIONS[loc[0]].model_fields if loc[0] in SECTIONS else {}
+        return f"{where}: unknown setting (known: {', '.join(known)})"
+    if kind == "value_error":  # our validators name the field in the message when loc is the section
+        message = str(ctx.get("error", error["msg"]))
+        return f"{where} {message}" if len(loc) == 1 else f"{where}: {message}"
+    toml_value = json.dumps(value, ensure_ascii=False) if isinstance(value, str | bool) else repr(value)
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"{where}: must be {bounds[kind]} {_number(limit)}, got {toml_value}"
+    if kind == "literal_error":  # pydantic quotes the choices in Python's way; the file has TOML's
+        choices = str(ctx.get("expected", "")).replace("'", '"')
+        return f"{where}: must be {choices}, got {toml_value}"
+    types = {
+        "string_type": "a string (in quotes)",
+        "int_type": "an integer",
+        "float_type": "a number",
+        "bool_type": "true or false",
+        "model_type": "a table",
+    }
+    wanted = types.get(kind)
+    if wanted is None:
+        return f"{where}: {error['msg'].replace('Input should be', 'must be')}"
+    shown = "" if isinstance(value, dict) else f" {toml_value}"
+    return f"{where}: must be {wanted}, got {_toml_type(value)}{shown}"
+
+
+def _toml_place(text: str, message: str) -> str:
+    """`[section] field: ` of the line a TOML error names (tomllib says only the line and the column)."""
+    at = re.search(r"at line (\d+)", message)
+    if at is None:
+        return ""
+    lines = text.splitlines()[: int(at.group(1))]
+    headers = [m.group(1).strip() for line in lines if (m := re.match(r"\s*\[+([^\]#]*)", line))]
+    key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", lines[-1]) if lines else None
+    place = (f"[{headers[-1]}]" if headers else "") + (f" {key.group(1)}" if key else "")
+    return f"{place.strip()}: " if place else ""
 
 
 def parse_config(text: str, source: str) -> Config:
+    """The configuration in `text` (TOML); `source` names it in errors (`source: [section] field: ...`)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    sections: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name not in _SECTIONS:
-            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(_SECTIONS)})")
-        sections[name] = _section(_SECTIONS[name], value, f"{source}: [{name}]")
-    return Config(**sections, source=source)
+        raise ConfigError(f"{source}: {_toml_place(text, str(exc))}not valid TOML: {exc}") from None
+    unknown = [name for name in raw if name not in SECTIONS]
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown section [{unknown[0]}] (known: {', '.join(f'[{s}]' for s in SECTIONS)})"
+        )
+    try:
+        return Config.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        problems = "; ".join(_problem(error) for error in exc.errors(include_url=False))
+        raise ConfigError(f"{source}: {problems}") from None
 
 
 def load_config(path: str | Path | None = None) -> Config:
