@@ -364,8 +364,6 @@ def _run_bare(name: str) -> None:
 def _run_kiosk_app_only(world_time_file: str) -> None:
     """`kiosk --demo`'s start with the world build (imports, central, seed, store, first sync, hash of
     the staff PIN) timed in-process: what is left is the app's own start."""
-    import dataclasses
-
     from kiosk.config import load_config
     from screens.app import KioskApp
     from screens.widgets.demo import DemoPanel
@@ -376,7 +374,9 @@ def _run_kiosk_app_only(world_time_file: str) -> None:
 
     world = build_demo()
     world.start_sync()
-    config = dataclasses.replace(load_config().kiosk, reader="simulated", staff_pin_hash=hash_pin(STAFF_PIN))
+    config = load_config().kiosk.model_copy(
+        update={"reader": "simulated", "staff_pin_hash": hash_pin(STAFF_PIN)}
+    )
     Path(world_time_file).write_text(str(time.perf_counter() - t0))
     app = KioskApp(
         world.backend, world.reader, config, demo_panel=lambda: DemoPanel(world.reader, world.latest_sms)
