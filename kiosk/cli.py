@@ -19,8 +19,6 @@ from kiosk.logs import configure as configure_logging
 if TYPE_CHECKING:
     from devices.pcsc import PcscReader
 
-log = logging.getLogger("kiosk")
-
 Handler = Callable[[argparse.Namespace, Config], int]
 """What a command does, given its parsed arguments and kiosk.toml; returns the exit status."""
 
@@ -30,7 +28,7 @@ class _Command:
     path: tuple[str, ...]
     help: str
     handler: Handler
-    arguments: Callable[[argparse.ArgumentParser], None]
+    arguments: Callable[[argparse.ArgumentParser], None] | None
     reads_config: bool
     # An optional positional that may also come after the options (argparse alone takes it only before).
     late_positional: str | None
@@ -43,14 +41,10 @@ _GROUPS: dict[tuple[str, ...], str] = {
 }
 
 
-def _no_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
-
-
 def command(
     path: str,
     help: str,
-    arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments,
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None,
     *,
     reads_config: bool = True,
     late_positional: str | None = None,
@@ -92,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         leaf = groups[spec.path[:-1]].add_parser(spec.path[-1], help=spec.help, description=spec.help)
         if spec.reads_config:
             leaf.add_argument("--config", default=argparse.SUPPRESS, help="path of kiosk.toml")
-        spec.arguments(leaf)
+        if spec.arguments is not None:
+            spec.arguments(leaf)
         leaf.set_defaults(
             handler=spec.handler,
             command=" ".join(spec.path),
