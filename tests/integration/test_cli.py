@@ -24,7 +24,7 @@ from kiosk.staff import check_pin, is_pin_hash
 def kiosk(
     *args: str, cwd: Path | None = None, check: bool = True, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    # No stdin given: /dev/null, so a command that reads a piped stdin never waits on the test's own.
+    # No stdin given: an empty one, so a command that reads a piped stdin never waits on the test's own.
     result = subprocess.run(
         [sys.executable, "-m", "kiosk", *args],
         capture_output=True,
