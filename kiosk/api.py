@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,6 +28,16 @@ CardNo = Annotated[
 ]
 RelationCode = Annotated[str, Field(pattern=r"^\d{2}$", description="GB/T 4761-2008 family relation code")]
 Fen = Annotated[int, Field(ge=0, le=10**12, description="money in fen (1/100 yuan)")]
+
+BindingStatus = Literal["active", "expired", "revoked"]
+"""A binding in force, past its validity, or ended by one of its parties."""
+Party = Literal["holder", "relative"]
+"""A side of a binding: who ended it, whose account paid."""
+Actor = Literal["holder", "relative", "system"]
+"""Who did something to a binding (`system`: it lapsed)."""
+BindingEventKind = Literal["created", "revoked", "expired"]
+Verification = Literal["sms", "card"]
+"""What a relative must show: the SMS code sent to their phone, their own card and PIN."""
 
 
 class Reason(enum.StrEnum):
@@ -165,7 +175,7 @@ class ErrorOut(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok"]
     database: str
     version: str
 
@@ -223,7 +233,7 @@ class HolderOut(BaseModel):
     phone_masked: str | None
     card_generation: int | None
     eligible: bool
-    ineligible_reason: str | None
+    ineligible_reason: Reason | None
 
 
 class LookupIn(Strict):
@@ -255,7 +265,7 @@ class BindingCheckOut(BaseModel):
     relative: PersonOut
     relation_code: str
     admdvs: str
-    required_verification: list[str]
+    required_verification: list[Verification]
     relative_is_minor: bool
     valid_from: dt.date
     valid_until: dt.date | None
@@ -294,7 +304,7 @@ class PartyOut(BaseModel):
 class BindingOut(BaseModel):
     binding_id: str
     request_id: str
-    status: str
+    status: BindingStatus
     holder: PartyOut
     relative: PartyOut
     relation_code: str
@@ -303,7 +313,7 @@ class BindingOut(BaseModel):
     valid_until: dt.date | None
     created_at: dt.datetime
     ended_at: dt.datetime | None
-    ended_by: str | None
+    ended_by: Actor | None
 
 
 class RevokeIn(Strict):
@@ -317,9 +327,9 @@ class BindingsOut(BaseModel):
 
 
 class BindingEventOut(BaseModel):
-    event: str
+    event: BindingEventKind
     at: dt.datetime
-    actor: str
+    actor: Actor
 
 
 class OtpSendIn(Strict):
@@ -375,8 +385,8 @@ class SettlementOut(BaseModel):
 class UsageRecordOut(BaseModel):
     occurred_on: dt.date
     amount_fen: int
-    institution_kind: str
-    role: str  # "holder": my account paid for a relative; "relative": a holder's account paid for me
+    institution_kind: InstitutionKind
+    role: Party  # "holder": my account paid for a relative; "relative": a holder's account paid for me
     holder_name_masked: str
     relative_name_masked: str
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.api import Reason
 from kiosk.central.clock import Clock
 from kiosk.central.errors import ApiError
 from kiosk.central.models import Kiosk, SeenNonce
@@ -25,6 +26,11 @@ def register_kiosk(db: Session, kiosk_id: str, now: dt.datetime) -> str:
     secret = secrets.token_urlsafe(32)
     db.add(Kiosk(kiosk_id=kiosk_id, secret=secret, created_at=now, disabled=False))
     return secret
+
+
+def refused(reason: str) -> ApiError:
+    """401 for a request whose signature does not hold; `reason` (a `kiosk.signing` word) goes in params."""
+    return ApiError(401, Reason.UNAUTHORIZED, f"request signature refused: {reason}", reason=reason)
 
 
 def authenticate(
@@ -53,11 +59,7 @@ def authenticate(
                     delete(SeenNonce).where(SeenNonce.seen_at < now - dt.timedelta(seconds=2 * window_s))
                 )
     except SignatureError as exc:
-        raise ApiError(
-            401, "unauthorized", f"request signature refused: {exc.reason}", reason=exc.reason
-        ) from None
-    except IntegrityError:
-        raise ApiError(
-            401, "unauthorized", "request signature refused: replayed", reason="replayed"
-        ) from None
+        raise refused(exc.reason) from None
+    except IntegrityError:  # the nonce was seen before
+        raise refused("replayed") from None
     return parts.kiosk_id

@@ -7,9 +7,11 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kiosk import api
+from kiosk.api import Reason
 from kiosk.central import otp, registry
 from kiosk.central.clock import aware, local_date
 from kiosk.central.errors import ApiError, not_found
@@ -26,7 +28,7 @@ def _active(today: dt.date) -> Any:
     return (Binding.status == "active") & (or_(Binding.valid_until.is_(None), Binding.valid_until >= today))
 
 
-def effective_status(b: Binding, today: dt.date) -> str:
+def effective_status(b: Binding, today: dt.date) -> api.BindingStatus:
     if b.status == "active" and b.valid_until is not None and b.valid_until < today:
         return "expired"
     return b.status
@@ -46,6 +48,10 @@ def _expire_lapsed(db: Session, psn_nos: list[str], now: dt.datetime) -> None:
         b.status, b.ended_at, b.ended_by = "expired", now, "system"
         db.add(BindingEvent(binding_id=b.binding_id, event="expired", at=now, actor="system"))
     db.flush()
+
+
+_VERIFICATIONS: dict[str, api.Verification] = {"sms": "sms", "card": "card"}
+"""The domain's verification words as the wire's (a word missing here fails the check loudly)."""
 
 
 def _check(
@@ -78,7 +84,7 @@ def _check(
 def check(db: Session, now: dt.datetime, body: api.BindingCheckIn) -> api.BindingCheckOut:
     """Everything the terminal must know before the confirm page, without writing anything."""
     today = local_date(now)
-    holder = registry.person_by_psn_no(db, body.holder_psn_no, what="holder")
+    holder = registry.person_by_psn_no(db, body.holder_psn_no, missing=Reason.HOLDER_NOT_FOUND)
     relative = registry.person_by_certno(db, body.relative_certno)
     policy = registry.area_policy(db, body.admdvs)
     _check(db, holder, relative, body.relation_code, policy, today)
@@ -87,7 +93,9 @@ def check(db: Session, now: dt.datetime, body: api.BindingCheckIn) -> api.Bindin
         relative=registry.person_out(relative, today),
         relation_code=body.relation_code,
         admdvs=policy.admdvs,
-        required_verification=sorted(eligibility.required_verifications(policy, rules_relative, today)),
+        required_verification=sorted(
+            _VERIFICATIONS[v] for v in eligibility.required_verifications(policy, rules_relative, today)
+        ),
         relative_is_minor=eligibility.is_minor(policy, rules_relative, today),
         valid_from=today,
         valid_until=eligibility.binding_valid_until(policy, today),
@@ -100,7 +108,7 @@ def check(db: Session, now: dt.datetime, body: api.BindingCheckIn) -> api.Bindin
 
 def binding_out(
     db: Session, b: Binding, today: dt.date, people: dict[str, Person] | None = None
-) -> dict[str, Any]:
+) -> api.BindingOut:
     people = people or {}
     holder = people.get(b.holder_psn_no) or db.get(Person, b.holder_psn_no)
     relative = people.get(b.relative_psn_no) or db.get(Person, b.relative_psn_no)
@@ -109,8 +117,8 @@ def binding_out(
         binding_id=b.binding_id,
         request_id=b.request_id,
         status=effective_status(b, today),
-        holder=api.PartyOut(**registry.party_out(holder)),
-        relative=api.PartyOut(**registry.party_out(relative)),
+        holder=registry.party_out(holder),
+        relative=registry.party_out(relative),
         relation_code=b.relation_code,
         admdvs=b.admdvs,
         valid_from=b.valid_from,
@@ -118,7 +126,7 @@ def binding_out(
         created_at=aware(b.created_at),  # SQLite returns naive UTC instants
         ended_at=None if b.ended_at is None else aware(b.ended_at),
         ended_by=b.ended_by,
-    ).model_dump(mode="json")
+    )
 
 
 def _notify(
@@ -136,19 +144,26 @@ def _notify(
             )
 
 
+def duplicate_pair(exc: IntegrityError) -> ApiError | None:
+    """A concurrent twin bound the same pair first: the active-pair index says so (PostgreSQL, SQLite)."""
+    if "uq_binding_active_pair" in str(exc.orig) or "binding.holder_psn_no" in str(exc.orig):
+        return ApiError(422, Reason.DUPLICATE_BINDING, "this relative is already bound to this holder")
+    return None
+
+
 def create(
     db: Session, now: dt.datetime, kiosk_id: str, body: api.BindingCreateIn, otp_ttl_s: int
-) -> tuple[int, dict[str, Any]]:
+) -> api.BindingOut:
     today = local_date(now)
-    holder_ref = registry.person_by_psn_no(db, body.holder_psn_no, what="holder")
+    holder_ref = registry.person_by_psn_no(db, body.holder_psn_no, missing=Reason.HOLDER_NOT_FOUND)
     relative_ref = registry.person_by_certno(db, body.relative_certno)
     people = registry.lock_people(db, [holder_ref.psn_no, relative_ref.psn_no])
     holder, relative = people[holder_ref.psn_no], people[relative_ref.psn_no]
     policy = registry.area_policy(db, body.admdvs)
     if body.channel is api.Channel.AGENT and not policy.agent_allowed:
-        raise ApiError(422, "agent_not_allowed", "this area does not accept bindings by an agent")
+        raise ApiError(422, Reason.AGENT_NOT_ALLOWED, "this area does not accept bindings by an agent")
     unknown_letter = ApiError(
-        422, "letter_unknown", "the commitment letter accepted is not one this service published"
+        422, Reason.LETTER_UNKNOWN, "the commitment letter accepted is not one this service published"
     )
     if "\x00" in body.letter_id:  # no letter id holds a NUL; PostgreSQL text cannot even be asked about one
         raise unknown_letter
@@ -162,18 +177,18 @@ def create(
         raise unknown_letter
     if (body.letter_id, body.letter_version) != (policy.consent_letter.id, policy.consent_letter.version):
         raise ApiError(
-            422, "letter_outdated", "the area's commitment letter has changed; read and accept it again"
+            422, Reason.LETTER_OUTDATED, "the area's commitment letter has changed; read and accept it again"
         )
     _expire_lapsed(db, [holder.psn_no, relative.psn_no], now)
     _check(db, holder, relative, body.relation_code, policy, today)
     needed = eligibility.required_verifications(policy, registry.to_rules_person(relative), today)
     if "card" in needed and not body.relative_card_verified:
         raise ApiError(
-            422, "relative_card_required", "the relative's own card and PIN are required in this area"
+            422, Reason.RELATIVE_CARD_REQUIRED, "the relative's own card and PIN are required in this area"
         )
     if "sms" in needed:
         if body.otp_id is None:
-            raise ApiError(422, "otp_not_verified", "the relative's SMS code is required in this area")
+            raise ApiError(422, Reason.OTP_NOT_VERIFIED, "the relative's SMS code is required in this area")
         otp.consume(db, now, str(body.otp_id), holder.psn_no, relative.psn_no, otp_ttl_s)
     binding = Binding(
         binding_id=str(uuid.uuid4()),
@@ -214,26 +229,29 @@ def create(
         f"【医保家庭共济】{mask_name(holder.name)} 已将医保个人账户与{rel_name} {mask_name(relative.name)} "
         f"绑定家庭共济（{policy.name_zh}）。如有疑问请致电 12393。",
     )
-    return 201, binding_out(db, binding, today, people)
+    return binding_out(db, binding, today, people)
 
 
 def revoke(
     db: Session, now: dt.datetime, kiosk_id: str, binding_id: str, body: api.RevokeIn
-) -> tuple[int, dict[str, Any]]:
+) -> api.BindingOut:
     today = local_date(now)
     found = db.get(Binding, binding_id)
     if found is None:
-        raise not_found("binding")
+        raise not_found(Reason.BINDING_NOT_FOUND)
     people = registry.lock_people(db, [found.holder_psn_no, found.relative_psn_no])
     b = db.scalars(select(Binding).where(Binding.binding_id == binding_id).with_for_update()).one()
     if body.by_psn_no not in (b.holder_psn_no, b.relative_psn_no):
-        raise ApiError(403, "not_a_party", "only the holder or the relative of a binding may end it")
+        raise ApiError(403, Reason.NOT_A_PARTY, "only the holder or the relative of a binding may end it")
     if effective_status(b, today) != "active":
         raise ApiError(
-            422, "binding_not_active", "this binding has already ended", current=effective_status(b, today)
+            422,
+            Reason.BINDING_NOT_ACTIVE,
+            "this binding has already ended",
+            current=effective_status(b, today),
         )
     policy = registry.area_policy(db, b.admdvs)
-    actor = "holder" if body.by_psn_no == b.holder_psn_no else "relative"
+    actor: api.Party = "holder" if body.by_psn_no == b.holder_psn_no else "relative"
     try:
         eligibility.check_may_unbind(policy, actor_is_holder=actor == "holder")
     except DomainError as exc:
@@ -266,24 +284,25 @@ def revoke(
     )
     db.flush()
     db.refresh(b)
-    return 200, binding_out(db, b, today, people)
+    return binding_out(db, b, today, people)
 
 
 def list_for(db: Session, now: dt.datetime, psn_no: str, include_ended: bool) -> api.BindingsOut:
     today = local_date(now)
     registry.person_by_psn_no(db, psn_no)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for side, column in (("as_holder", Binding.holder_psn_no), ("as_relative", Binding.relative_psn_no)):
+
+    def side(column: InstrumentedAttribute[str]) -> list[api.BindingOut]:
         query = select(Binding).where(column == psn_no).order_by(Binding.created_at, Binding.binding_id)
         if not include_ended:
             query = query.where(_active(today))
-        out[side] = [binding_out(db, b, today) for b in db.scalars(query)]
-    return api.BindingsOut.model_validate(out)
+        return [binding_out(db, b, today) for b in db.scalars(query)]
+
+    return api.BindingsOut(as_holder=side(Binding.holder_psn_no), as_relative=side(Binding.relative_psn_no))
 
 
 def history(db: Session, binding_id: str) -> list[api.BindingEventOut]:
     if db.get(Binding, binding_id) is None:
-        raise not_found("binding")
+        raise not_found(Reason.BINDING_NOT_FOUND)
     events = db.scalars(
         select(BindingEvent).where(BindingEvent.binding_id == binding_id).order_by(BindingEvent.id)
     )

@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.api import Reason
 from kiosk.central.clock import Clock
 from kiosk.central.errors import ApiError
 from kiosk.central.models import ClientRequest
 
-Work = Callable[[Session], tuple[int, dict[str, Any]]]
+Kind = Literal["bind", "revoke", "settlement"]
+Work = Callable[[Session], BaseModel]
+"""The write itself, inside the transaction; its answer is stored as JSON and replayed verbatim."""
 
 
 def body_digest(body: BaseModel, **path: str) -> str:
@@ -24,11 +27,11 @@ def body_digest(body: BaseModel, **path: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(stored: ClientRequest, kind: str, digest: str) -> tuple[int, dict[str, Any]]:
+def _replay(stored: ClientRequest, kind: Kind, digest: str) -> tuple[int, dict[str, Any]]:
     if stored.kind != kind or stored.body_sha256 != digest:
         raise ApiError(
             409,
-            "request_id_conflict",
+            Reason.REQUEST_ID_CONFLICT,
             "this request_id was already used with a different body; nothing was changed",
         )
     return stored.status_code, stored.response
@@ -39,26 +42,29 @@ def run_once(
     clock: Clock,
     *,
     request_id: str,
-    kind: str,
+    kind: Kind,
     kiosk_id: str,
     digest: str,
     work: Work,
+    status: int = 201,
     on_conflict: Callable[[IntegrityError], ApiError | None] = lambda _exc: None,
 ) -> tuple[int, dict[str, Any]]:
-    """Apply `work` once for `request_id`. Successes and rule rejections (422) are stored and replayed.
+    """Apply `work` once for `request_id`: (`status`, its answer), or the stored answer of the first time.
+
+    Successes and rule rejections (422) are stored and replayed as they were first answered.
 
     `on_conflict` maps a constraint violation raised by a concurrent writer to a rule rejection
     (e.g. the active-pair index → duplicate_binding); returning None re-raises it.
     """
 
-    def record(db: Session, status: int, response: dict[str, Any]) -> None:
+    def record(db: Session, code: int, response: dict[str, Any]) -> None:
         db.add(
             ClientRequest(
                 request_id=request_id,
                 kind=kind,
                 kiosk_id=kiosk_id,
                 body_sha256=digest,
-                status_code=status,
+                status_code=code,
                 response=response,
                 created_at=clock(),
             )
@@ -70,7 +76,7 @@ def run_once(
             stored = db.get(ClientRequest, request_id)
             if stored is not None:
                 return _replay(stored, kind, digest)
-            status, response = work(db)
+            response = work(db).model_dump(mode="json")
             record(db, status, response)
         return status, response
     except ApiError as exc:  # raised inside the transaction, so whatever `work` wrote is rolled back
@@ -98,7 +104,7 @@ def run_once(
 
 
 def _after_conflict(
-    sessions: sessionmaker[Session], request_id: str, kind: str, digest: str
+    sessions: sessionmaker[Session], request_id: str, kind: Kind, digest: str
 ) -> tuple[int, dict[str, Any]] | None:
     """A concurrent twin of this request may have won the race: answer as it did."""
     with sessions() as db:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kiosk import api
 from kiosk.sqlbase import NAMING_CONVENTION, Timestamp
 
 
@@ -82,12 +83,12 @@ class Binding(Base):
     relative_psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
     admdvs: Mapped[str] = mapped_column(ForeignKey("area.admdvs"))
     relation_code: Mapped[str] = mapped_column(String(2))
-    status: Mapped[str] = mapped_column(String(10))  # active | revoked | expired
+    status: Mapped[api.BindingStatus] = mapped_column(String(10))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     ended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
-    ended_by: Mapped[str | None] = mapped_column(String(10))  # holder | relative | system
+    ended_by: Mapped[api.Actor | None] = mapped_column(String(10))
     letter_id: Mapped[str] = mapped_column(String(40))
     letter_version: Mapped[int] = mapped_column(Integer)
     letter_sha256: Mapped[str] = mapped_column(String(64))
@@ -115,9 +116,9 @@ class BindingEvent(Base):
     __tablename__ = "binding_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     binding_id: Mapped[str] = mapped_column(ForeignKey("binding.binding_id"), index=True)
-    event: Mapped[str] = mapped_column(String(10))
+    event: Mapped[api.BindingEventKind] = mapped_column(String(10))
     at: Mapped[dt.datetime] = mapped_column(Timestamp)
-    actor: Mapped[str] = mapped_column(String(10))  # holder | relative | system
+    actor: Mapped[api.Actor] = mapped_column(String(10))
     kiosk_id: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(36))
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from kiosk import api
+from kiosk.api import Reason
 from kiosk.central import registry
 from kiosk.central.bindings import _active
 from kiosk.central.clock import local_date
@@ -31,12 +31,12 @@ def _used(db: Session, holder: str, relative: str, since: dt.date) -> int:
 
 def create_settlement(
     db: Session, now: dt.datetime, client_id: str, body: api.SettlementIn
-) -> tuple[int, dict[str, Any]]:
+) -> api.SettlementOut:
     occurred_at = body.occurred_at or now
     try:
         day = local_date(occurred_at)
     except OverflowError:  # e.g. 9999-12-31T23:00:00Z is already in the year 10000 in China
-        raise ApiError(422, "occurred_at_out_of_range", "the settlement time is out of range") from None
+        raise ApiError(422, Reason.OCCURRED_AT_OUT_OF_RANGE, "the settlement time is out of range") from None
     relative_ref = registry.person_by_certno(db, body.relative_certno)
     bindings = db.scalars(
         select(Binding)
@@ -95,14 +95,13 @@ def create_settlement(
             )
         )
         out_shares.append(api.MutualAidShareOut(holder_name_masked=mask_name(holder.name), amount_fen=fen))
-    out = api.SettlementOut(
+    return api.SettlementOut(
         settlement_id=str(body.settlement_id),
         amount_fen=split.amount_fen,
         own_account_fen=split.own_account_fen,
         mutual_aid=out_shares,
         cash_fen=split.cash_fen,
     )
-    return 201, out.model_dump(mode="json")
 
 
 def usage_for(db: Session, psn_no: str, year: int | None) -> api.UsageOut:
@@ -131,7 +130,7 @@ def usage_for(db: Session, psn_no: str, year: int | None) -> api.UsageOut:
         api.UsageRecordOut(
             occurred_on=r.occurred_on,
             amount_fen=r.amount_fen,
-            institution_kind=r.institution_kind,
+            institution_kind=api.InstitutionKind(r.institution_kind),
             role="holder" if r.holder_psn_no == psn_no else "relative",
             holder_name_masked=mask_name(names.get(r.holder_psn_no, "")),
             relative_name_masked=mask_name(names.get(r.relative_psn_no, "")),

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk import api
+from kiosk.api import Reason
 from kiosk.central import registry
 from kiosk.central.clock import aware, local_date
 from kiosk.central.errors import ApiError, not_found
@@ -39,14 +40,14 @@ def send(
     people = registry.lock_people(db, [body.holder_psn_no, body.relative_psn_no])
     holder, relative = people.get(body.holder_psn_no), people.get(body.relative_psn_no)
     if holder is None:
-        raise not_found("holder")
+        raise not_found(Reason.HOLDER_NOT_FOUND)
     if relative is None:
-        raise not_found("relative")
+        raise not_found(Reason.RELATIVE_NOT_FOUND)
     policy = registry.area_policy(db, holder.insured_admdvs)
     if eligibility.is_minor(policy, registry.to_rules_person(relative), local_date(now)):
-        raise ApiError(422, "otp_not_for_minor", "a minor receives no SMS; the holder acts as guardian")
+        raise ApiError(422, Reason.OTP_NOT_FOR_MINOR, "a minor receives no SMS; the holder acts as guardian")
     if not relative.phone:
-        raise ApiError(422, "relative_no_phone", "the relative has no registered mobile phone")
+        raise ApiError(422, Reason.RELATIVE_NO_PHONE, "the relative has no registered mobile phone")
     last = db.scalars(
         select(Otp.created_at)
         .where(Otp.relative_psn_no == relative.psn_no)
@@ -56,7 +57,10 @@ def send(
     if last is not None and (now - aware(last)).total_seconds() < rules.resend_after_s:
         wait = rules.resend_after_s - int((now - aware(last)).total_seconds())
         raise ApiError(
-            429, "otp_throttled", "a code was sent moments ago; wait before asking again", retry_after_s=wait
+            429,
+            Reason.OTP_THROTTLED,
+            "a code was sent moments ago; wait before asking again",
+            retry_after_s=wait,
         )
     hour_count = db.scalar(
         select(func.count())
@@ -64,7 +68,9 @@ def send(
         .where(Otp.relative_psn_no == relative.psn_no, Otp.created_at > now - dt.timedelta(hours=1))
     )
     if (hour_count or 0) >= rules.max_per_hour:
-        raise ApiError(429, "otp_throttled", "too many codes this hour; try again later", retry_after_s=3600)
+        raise ApiError(
+            429, Reason.OTP_THROTTLED, "too many codes this hour; try again later", retry_after_s=3600
+        )
     otp_id = str(uuid.uuid4())
     code = f"{secrets.randbelow(10**6):06d}"
     db.add(
@@ -108,19 +114,19 @@ def verify(
     """Check a code. A wrong code is returned (not raised) so the caller commits the counted attempt."""
     otp = db.scalars(select(Otp).where(Otp.otp_id == str(body.otp_id)).with_for_update()).first()
     if otp is None:
-        raise not_found("otp")
+        raise not_found(Reason.OTP_NOT_FOUND)
     if otp.verified_at is not None:
         return None
     if otp.attempts >= rules.max_attempts:
-        raise ApiError(422, "otp_locked", "too many wrong codes; ask for a new one")
+        raise ApiError(422, Reason.OTP_LOCKED, "too many wrong codes; ask for a new one")
     if now > aware(otp.expires_at):
-        raise ApiError(422, "otp_expired", "the code has expired; ask for a new one")
+        raise ApiError(422, Reason.OTP_EXPIRED, "the code has expired; ask for a new one")
     otp.attempts += 1
     if not hmac.compare_digest(otp.code_hash, code_hash(key, otp.otp_id, body.code)):
         left = rules.max_attempts - otp.attempts
         if left <= 0:
-            return ApiError(422, "otp_locked", "too many wrong codes; ask for a new one")
-        return ApiError(422, "otp_wrong", "the code is not right", attempts_left=left)
+            return ApiError(422, Reason.OTP_LOCKED, "too many wrong codes; ask for a new one")
+        return ApiError(422, Reason.OTP_WRONG, "the code is not right", attempts_left=left)
     otp.verified_at = now
     return None
 
@@ -131,11 +137,15 @@ def consume(
     """A binding uses a verified code once, for the same pair, soon after it was verified."""
     otp = db.scalars(select(Otp).where(Otp.otp_id == otp_id).with_for_update()).first()
     if otp is None or otp.holder_psn_no != holder_psn_no or otp.relative_psn_no != relative_psn_no:
-        raise ApiError(422, "otp_not_verified", "the relative's SMS code was not verified for this binding")
+        raise ApiError(
+            422, Reason.OTP_NOT_VERIFIED, "the relative's SMS code was not verified for this binding"
+        )
     if otp.verified_at is None:
-        raise ApiError(422, "otp_not_verified", "the relative's SMS code was not verified for this binding")
+        raise ApiError(
+            422, Reason.OTP_NOT_VERIFIED, "the relative's SMS code was not verified for this binding"
+        )
     if otp.consumed_at is not None:
-        raise ApiError(422, "otp_already_used", "this SMS code was already used")
+        raise ApiError(422, Reason.OTP_ALREADY_USED, "this SMS code was already used")
     if now - aware(otp.verified_at) > dt.timedelta(seconds=ttl_s * 6):
-        raise ApiError(422, "otp_expired", "the verification is too old; ask for a new code")
+        raise ApiError(422, Reason.OTP_EXPIRED, "the verification is too old; ask for a new code")
     otp.consumed_at = now

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk import api
+from kiosk.api import Reason
 from kiosk.central.errors import ApiError, not_found
 from kiosk.central.models import Area, ConsentLetter, Person
 from kiosk.domain import eligibility
@@ -38,11 +38,8 @@ def _parsed(admdvs: str, version: int, policy_json: str) -> AreaPolicy:
 
 
 def area_policy(db: Session, admdvs: str) -> AreaPolicy:
-
-    area = db.get(Area, admdvs)
-    if area is None:
-        raise not_found("area")
-    return _parsed(area.admdvs, area.version, json.dumps(area.policy, sort_keys=True))
+    found = area(db, admdvs)
+    return _parsed(found.admdvs, found.version, json.dumps(found.policy, sort_keys=True))
 
 
 def area_out(area: Area) -> api.AreaOut:
@@ -55,12 +52,34 @@ def area_out(area: Area) -> api.AreaOut:
     )
 
 
+def area(db: Session, admdvs: str) -> Area:
+    found = db.get(Area, admdvs)
+    if found is None:
+        raise not_found(Reason.AREA_NOT_FOUND)
+    return found
+
+
+def areas(db: Session) -> list[Area]:
+    return list(db.scalars(select(Area).order_by(Area.admdvs)))
+
+
 def letter(db: Session, letter_id: str, version: int, lang: str) -> ConsentLetter:
     # No letter id holds a NUL (PostgreSQL text cannot), and asking PostgreSQL about one is a driver error.
     found = None if "\x00" in letter_id else db.get(ConsentLetter, (letter_id, version, lang))
     if found is None:
-        raise not_found("letter")
+        raise not_found(Reason.LETTER_NOT_FOUND)
     return found
+
+
+def letter_out(letter: ConsentLetter) -> api.LetterOut:
+    return api.LetterOut(
+        letter_id=letter.letter_id,
+        version=letter.version,
+        lang=letter.lang,
+        title=letter.title,
+        body=letter.body,
+        sha256=letter.sha256,
+    )
 
 
 def person_by_certno(db: Session, certno: str, *, lock: bool = False) -> Person:
@@ -73,14 +92,15 @@ def person_by_certno(db: Session, certno: str, *, lock: bool = False) -> Person:
         query = query.with_for_update()
     found = db.scalars(query).first()
     if found is None:
-        raise not_found("person")
+        raise not_found(Reason.PERSON_NOT_FOUND)
     return found
 
 
-def person_by_psn_no(db: Session, psn_no: str, *, what: str = "person") -> Person:
+def person_by_psn_no(db: Session, psn_no: str, *, missing: Reason = Reason.PERSON_NOT_FOUND) -> Person:
+    """The person with this number; `missing` is the 404's reason (e.g. `HOLDER_NOT_FOUND`)."""
     found = db.get(Person, psn_no)
     if found is None:
-        raise not_found(what)
+        raise not_found(missing)
     return found
 
 
@@ -89,8 +109,16 @@ def person_by_card(db: Session, card_no: str, issuing_admdvs: str) -> Person:
         select(Person).where(Person.card_no == card_no, Person.card_issuing_admdvs == issuing_admdvs)
     ).first()
     if found is None:
-        raise not_found("card")
+        raise not_found(Reason.CARD_NOT_FOUND)
     return found
+
+
+def identify(db: Session, body: api.IdentifyHolderIn) -> Person:
+    """The card holder by ID number, or by card number and issuing area (the body has one or the other)."""
+    if body.certno is not None:
+        return person_by_certno(db, body.certno)
+    assert body.card_no is not None and body.issuing_admdvs is not None  # noqa: S101 - validated by the model
+    return person_by_card(db, body.card_no, body.issuing_admdvs)
 
 
 def lock_people(db: Session, psn_nos: list[str]) -> dict[str, Person]:
@@ -105,13 +133,13 @@ def lock_people(db: Session, psn_nos: list[str]) -> dict[str, Person]:
 
 
 def holder_out(db: Session, p: Person, today: dt.date) -> api.HolderOut:
-    reason: str | None = None
+    reason: Reason | None = None
     try:
         eligibility.check_holder(to_rules_person(p), area_policy(db, p.insured_admdvs), today)
     except DomainError as exc:
-        reason = exc.key
+        reason = api.reason_of(exc.key)
     except ApiError as exc:  # insured in an area this service has no policy for
-        reason = "area_not_served" if exc.key == "area_not_found" else exc.key
+        reason = Reason.AREA_NOT_SERVED if exc.key is Reason.AREA_NOT_FOUND else exc.key
     return api.HolderOut(
         psn_no=p.psn_no,
         name=p.name,
@@ -144,5 +172,5 @@ def person_out(p: Person, today: dt.date) -> api.PersonOut:
     )
 
 
-def party_out(p: Person) -> dict[str, Any]:
-    return {"psn_no": p.psn_no, "name_masked": mask_name(p.name), "certno_masked": mask_id(p.certno)}
+def party_out(p: Person) -> api.PartyOut:
+    return api.PartyOut(psn_no=p.psn_no, name_masked=mask_name(p.name), certno_masked=mask_id(p.certno))

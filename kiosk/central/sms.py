@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +45,7 @@ class FileGateway:
             fh.write(line + "\n")
 
 
-def make_gateway(kind: str, path: Path | None) -> SmsGateway:
+def make_gateway(kind: Literal["log", "file"], path: Path | None) -> SmsGateway:
     if kind == "file":
         if path is None:
             raise ValueError("the file SMS gateway needs a path")
@@ -80,6 +80,31 @@ def deliver_pending(
                 row.body = _scrub_code(row.body)
             sent += 1
     return sent
+
+
+class Outbox:
+    """Delivers the outbox after a request committed, with one delivery loop per process: a request that
+    finds the loop running only asks it to go round once more."""
+
+    def __init__(self, sessions: sessionmaker[Session], gateway: SmsGateway, clock: Clock) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+        self.clock = clock
+        self._running = threading.Lock()
+        self._wanted = threading.Event()
+
+    def deliver(self) -> None:
+        self._wanted.set()
+        if not self._running.acquire(blocking=False):
+            return
+        try:
+            while self._wanted.is_set():
+                self._wanted.clear()
+                deliver_pending(self.sessions, self.gateway, self.clock)
+        except Exception:  # delivery is retried with the next message; the request already succeeded
+            log.exception("SMS delivery failed")
+        finally:
+            self._running.release()
 
 
 def _scrub_code(body: str) -> str:
