@@ -283,7 +283,14 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
         os.environ["KIOSK_CENTRAL_SECRET_KEY"] = settings.secret_key
         if sms_file:
             os.environ["KIOSK_CENTRAL_SMS_FILE"] = str(sms_file)
-        uvicorn.run("kiosk.central.asgi:app", host=host, port=port, workers=args.workers, log_level="warning")
+        uvicorn.run(
+            "kiosk.central.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers,
+            log_level="warning",
+        )
     else:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     return 0
