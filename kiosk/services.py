@@ -89,7 +89,11 @@ class Backend:
                 return out.model_validate_json(r.content)
         except ValidationError as exc:
             log.error(
-                "%s %s: http %s with an answer not of the contract: %s", method, path, r.status_code, exc
+                "%s %s: http %s, an answer not of the contract: %s",
+                method,
+                path,
+                r.status_code,
+                invalid_fields(exc),
             )
             raise CentralFault(detail=f"{method} {path}: http {r.status_code}") from None
         raise CentralRefused(error.error, error.message, **error.params)
