@@ -396,8 +396,9 @@ class Session:
 
     def gather(self) -> None:
         """Read what the current step's screen shows into the session (area names, relationship choices,
-        requests still waiting to be sent). Blocking (the local store): each step calls it from the worker
-        thread that runs the step, before the step is entered, so the screen only draws what is here."""
+        requests still waiting to be sent), so that the screen draws only what is here. Blocking (the local
+        store). The steps do it themselves as they enter a step, in the worker thread that runs them; call
+        it after putting a session at a step by hand."""
         self._gather(self.step)
 
     def _gather(self, step: Step) -> None:
@@ -413,7 +414,9 @@ class Session:
                 assert self.holder is not None  # noqa: S101
                 self.pending = self.backend.pending_for(self.holder.psn_no)
             case _:
-                pass  # the other screens draw what the steps themselves collected
+                # the other screens draw what the steps collected; MENU and GUIDES read nothing, which is
+                # why back_to_menu and show_guides may run on the UI thread
+                pass
 
     def _to(self, step: Step) -> None:
         """Enter `step` once what its screen shows is gathered (a refusal there leaves the step as it was)."""
