@@ -4,27 +4,58 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from kiosk import api
+from kiosk.api import Reason
 from kiosk.domain.errors import DomainError
 from kiosk.domain.policy import AreaPolicy
 from kiosk.store.models import CachedLetter, Submission
 from kiosk.store.repository import BindDraft, Store, UnbindDraft
+from kiosk.sync.client import invalid_fields
 from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger("kiosk.services")
 
+Out = TypeVar("Out", bound=BaseModel)
+
 
 class CentralRefused(DomainError):
-    """Central answered with a rule's refusal; `key` is central's error key (translated on screen)."""
+    """Central answered with a rule's refusal (any 4xx but 401, 429 included): `reason` and its `params`
+    (e.g. `retry_after_s` of otp_throttled) are what the citizen's message is made of."""
+
+    def __init__(self, reason: Reason, detail: str = "", /, **params: object) -> None:
+        super().__init__(reason, detail, **params)
+        self.reason = reason
 
 
 class CentralOffline(DomainError):
-    """Central cannot be reached (or is failing); lookups that need it are not faked."""
+    """Central cannot be reached (or is failing, or refuses this kiosk's signature); lookups that need it
+    are not faked."""
 
-    key = "central_offline"
+    key = Reason.CENTRAL_OFFLINE
+
+
+class CentralFault(DomainError):
+    """An answer this terminal cannot read (not the contract's shape), or a request it could not build:
+    nobody's doing in front of the kiosk, so the citizen is asked to fetch the staff; the log says more."""
+
+    key = Reason.UNKNOWN
+
+
+@contextmanager
+def _request_built(what: str) -> Iterator[None]:
+    """Requests are built from the contract's models; a value they refuse is this terminal's fault."""
+    try:
+        yield
+    except ValidationError as exc:
+        log.error("could not build the request to %s: %s", what, invalid_fields(exc))
+        raise CentralFault(Reason.INVALID_REQUEST, detail=what) from None
 
 
 class Backend:
@@ -38,68 +69,78 @@ class Backend:
     def online(self) -> bool | None:
         return None if self.worker is None else self.worker.online
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
+    def _call(self, method: str, path: str, out: type[Out], body: BaseModel | None = None) -> Out:
+        """One request to central; the answer validated as `out`, or one of the three errors above."""
+        json = None if body is None else body.model_dump(mode="json")
         try:
-            r = self.client.request(method, path, json=body, params=params or None)
+            r = self.client.request(method, path, json=json)
         except httpx.HTTPError as exc:
             if self.worker is not None:
                 self.worker.online = False
             raise CentralOffline(detail=type(exc).__name__) from None
         if self.worker is not None:
             self.worker.online = True
-        if r.status_code >= 500 or r.status_code in (401, 429):
+        if r.status_code >= 500 or r.status_code == 401:
             raise CentralOffline(detail=f"http {r.status_code}")
-        payload = r.json()
-        if r.status_code >= 400:
-            error = payload.get("error", "unknown") if isinstance(payload, dict) else "unknown"
-            params_out = payload.get("params", {}) if isinstance(payload, dict) else {}
-            raise CentralRefused(error, **params_out)
-        return payload
+        try:
+            if r.status_code >= 400:
+                error = api.ErrorOut.model_validate_json(r.content)
+            else:
+                return out.model_validate_json(r.content)
+        except ValidationError as exc:
+            log.error(
+                "%s %s: http %s, an answer not of the contract: %s",
+                method,
+                path,
+                r.status_code,
+                invalid_fields(exc),
+            )
+            raise CentralFault(detail=f"{method} {path}: http {r.status_code}") from None
+        raise CentralRefused(error.error, error.message, **error.params)
 
-    def identify_holder(self, card_no: str, issuing_admdvs: str) -> dict[str, Any]:
-        return dict(
-            self._call("POST", "/v1/holders/identify", {"card_no": card_no, "issuing_admdvs": issuing_admdvs})
-        )
+    def identify_holder(self, card_no: str, issuing_admdvs: str) -> api.HolderOut:
+        with _request_built("identify the holder by card"):
+            body = api.IdentifyHolderIn(card_no=card_no, issuing_admdvs=issuing_admdvs)
+        return self._call("POST", "/v1/holders/identify", api.HolderOut, body)
 
-    def identify_by_certno(self, certno: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/v1/holders/identify", {"certno": certno}))
+    def identify_by_certno(self, certno: str) -> api.HolderOut:
+        with _request_built("identify the holder by ID number"):
+            body = api.IdentifyHolderIn(certno=certno)
+        return self._call("POST", "/v1/holders/identify", api.HolderOut, body)
 
     def policy(self, admdvs: str) -> AreaPolicy | None:
         return self.store.policy(admdvs)
-
-    def area_name(self, admdvs: str, lang: str) -> str:
-        policy = self.store.policy(admdvs)
-        return admdvs if policy is None else policy.name(lang)
 
     def letter(self, letter_id: str, version: int, lang: str) -> CachedLetter | None:
         return self.store.letter(letter_id, version, lang)
 
     def check_binding(
         self, holder_psn_no: str, certno: str, relation_code: str, admdvs: str
-    ) -> dict[str, Any]:
-        body = {
-            "holder_psn_no": holder_psn_no,
-            "relative_certno": certno,
-            "relation_code": relation_code,
-            "admdvs": admdvs,
-        }
-        return dict(self._call("POST", "/v1/bindings/check", body))
-
-    def send_otp(self, holder_psn_no: str, relative_psn_no: str) -> dict[str, Any]:
-        return dict(
-            self._call(
-                "POST", "/v1/otp/send", {"holder_psn_no": holder_psn_no, "relative_psn_no": relative_psn_no}
+    ) -> api.BindingCheckOut:
+        with _request_built("check a binding"):
+            body = api.BindingCheckIn(
+                holder_psn_no=holder_psn_no,
+                relative_certno=certno,
+                relation_code=relation_code,
+                admdvs=admdvs,
             )
-        )
+        return self._call("POST", "/v1/bindings/check", api.BindingCheckOut, body)
 
-    def verify_otp(self, otp_id: str, code: str) -> None:
-        self._call("POST", "/v1/otp/verify", {"otp_id": otp_id, "code": code})
+    def send_otp(self, holder_psn_no: str, relative_psn_no: str) -> api.OtpSendOut:
+        with _request_built("send a code"):
+            body = api.OtpSendIn(holder_psn_no=holder_psn_no, relative_psn_no=relative_psn_no)
+        return self._call("POST", "/v1/otp/send", api.OtpSendOut, body)
 
-    def bindings(self, psn_no: str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/v1/persons/{psn_no}/bindings"))
+    def verify_otp(self, otp_id: str, code: str) -> api.OtpVerifyOut:
+        with _request_built("verify a code"):
+            body = api.OtpVerifyIn(otp_id=otp_id, code=code)
+        return self._call("POST", "/v1/otp/verify", api.OtpVerifyOut, body)
 
-    def usage(self, psn_no: str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/v1/persons/{psn_no}/usage"))
+    def bindings(self, psn_no: str) -> api.BindingsOut:
+        return self._call("GET", f"/v1/persons/{psn_no}/bindings", api.BindingsOut)
+
+    def usage(self, psn_no: str) -> api.UsageOut:
+        return self._call("GET", f"/v1/persons/{psn_no}/usage", api.UsageOut)
 
     def submit_bind(self, draft: BindDraft) -> Submission:
         submission = self.store.submit_bind(draft, online=self.online is not False)

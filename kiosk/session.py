@@ -1,7 +1,8 @@
 """The citizen's session as a state machine: the steps of DESIGN §4, what was collected, and wipe().
 
 Screens call these methods (blocking ones from worker threads) and show what they return; every rule of
-the flow lives here or below, never in a screen.
+the flow lives here or below, never in a screen. What a step's screen shows is gathered when the step starts,
+in the worker thread that runs it (`gather`), so no screen reads the store or calls central while drawing.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Any
 
 from devices.reader import CardData, PinResult
+from kiosk import api
+from kiosk.api import Reason, reason_of
 from kiosk.domain.errors import DomainError, InvalidIdNumber
 from kiosk.domain.idnumber import age_on, parse_id_number
 from kiosk.domain.masking import mask_id
@@ -46,6 +48,58 @@ class Step(enum.Enum):
 class SessionError(DomainError):
     """A step was asked for out of order (a bug or a stale screen), or a citizen input was refused."""
 
+    def __init__(self, reason: Reason, detail: str = "", /, **params: object) -> None:
+        super().__init__(reason, detail, **params)
+        self.reason = reason
+
+
+class Side(enum.Enum):
+    """Which end of a binding the holder in front of the kiosk is."""
+
+    AS_HOLDER = "as_holder"  # their account is shared with the other
+    AS_RELATIVE = "as_relative"  # the other's account is shared with them
+
+
+def other_party(binding: api.BindingOut, side: Side) -> api.PartyOut:
+    """The person at the other end of `binding` from the holder in front of the kiosk."""
+    return binding.relative if side is Side.AS_HOLDER else binding.holder
+
+
+@dataclass(frozen=True, slots=True)
+class UnbindTarget:
+    """The binding the holder chose to end, and their side of it."""
+
+    binding: api.BindingOut
+    side: Side
+
+    @property
+    def other(self) -> api.PartyOut:
+        return other_party(self.binding, self.side)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaName:
+    """A planning area's name in both languages (the citizen may switch language on the screen)."""
+
+    admdvs: str
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class RelativeSummary:
+    """What the confirm pages show about the relative: masked name and ID, age, relation, phone."""
+
+    name_masked: str
+    age: int
+    certno_masked: str
+    relation: str  # in the session's language
+    phone_masked: str | None
+    is_minor: bool
+
 
 @dataclass
 class Session:
@@ -56,21 +110,26 @@ class Session:
     step: Step = Step.ATTRACT
     card: CardData | None = None
     pin_tries_left: int | None = None
-    holder: dict[str, Any] | None = None
-    ineligible_reason: str | None = None
+    holder: api.HolderOut | None = None
+    ineligible_reason: Reason | None = None
     area: str | None = None
-    letter: dict[str, Any] | None = None
+    letter: api.LetterOut | None = None
     relation_code: str | None = None
     relative_certno: str | None = None
-    relative_check: dict[str, Any] | None = None
+    relative_check: api.BindingCheckOut | None = None
     relative_card_verified: bool = False
-    otp: dict[str, Any] | None = None
+    otp: api.OtpSendOut | None = None
     otp_verified: bool = False
     receipt: Submission | None = None
     receipts: list[Submission] = field(default_factory=list)
-    bindings: dict[str, Any] | None = None
-    unbind_target: dict[str, Any] | None = None
-    usage: dict[str, Any] | None = None
+    bindings: api.BindingsOut | None = None
+    unbind_target: UnbindTarget | None = None
+    usage: api.UsageOut | None = None
+    # gathered for the screens when their step starts (see `gather`)
+    area_names: list[AreaName] = field(default_factory=list)  # the area step's choices
+    relations: list[str] = field(default_factory=list)  # the relationship step's choices
+    area_name: AreaName | None = None  # the chosen area, for the confirm page
+    pending: list[Submission] = field(default_factory=list)  # sent from here, not yet accepted
 
     # --- the card and the PIN ---------------------------------------------------------------------------
 
@@ -90,19 +149,21 @@ class Session:
             return
         if not result.ok:
             self.pin_tries_left = result.tries_left
-            raise SessionError("pin_wrong", tries_left=result.tries_left)
+            raise SessionError(Reason.PIN_WRONG, tries_left=result.tries_left)
         assert self.card is not None  # noqa: S101 - PIN follows a card
         if self.card.certno and self.card.generation == 2:
             holder = self.backend.identify_by_certno(self.card.certno)
         else:
             holder = self.backend.identify_holder(self.card.card_no, self.card.issuing_admdvs)
         self.holder = holder
-        if not holder["eligible"]:
-            self.ineligible_reason = holder["ineligible_reason"]
+        if not holder.eligible:
+            self.ineligible_reason = (
+                Reason.INELIGIBLE if holder.ineligible_reason is None else reason_of(holder.ineligible_reason)
+            )
             self.step = Step.INELIGIBLE
             return
-        self.area = holder["insured_admdvs"]
-        self.step = Step.MENU
+        self.area = holder.insured_admdvs
+        self._to(Step.MENU)
 
     # --- the bind flow ----------------------------------------------------------------------------------
 
@@ -110,7 +171,7 @@ class Session:
         assert self.area is not None  # noqa: S101
         policy = self.backend.policy(self.area)
         if policy is None:
-            raise SessionError("policy_unknown", area=self.area)
+            raise SessionError(Reason.POLICY_UNKNOWN, area=self.area)
         return policy
 
     def start_bind(self) -> None:
@@ -121,34 +182,34 @@ class Session:
             ref.id, ref.version, "zh-CN"
         )
         if found is None:
-            raise SessionError("letter_missing")
-        self.letter = {
-            "letter_id": found.letter_id,
-            "version": found.version,
-            "title": found.title,
-            "body": found.body,
-            "sha256": found.sha256,
-            "lang": found.lang,
-        }
-        self.step = Step.LETTER
+            raise SessionError(Reason.LETTER_MISSING)
+        self.letter = api.LetterOut(
+            letter_id=found.letter_id,
+            version=found.version,
+            lang=found.lang,
+            title=found.title,
+            body=found.body,
+            sha256=found.sha256,
+        )
+        self._to(Step.LETTER)
 
     def accept_letter(self, read_to_end: bool) -> None:
         self._expect(Step.LETTER)
         if not read_to_end:
-            raise SessionError("letter_not_read")
-        self.step = Step.AREA
+            raise SessionError(Reason.LETTER_NOT_READ)
+        self._to(Step.AREA)
 
     def area_choices(self) -> list[str]:
         """The areas this holder may bind in: their insured area (their account lives there)."""
         assert self.holder is not None  # noqa: S101
-        return [self.holder["insured_admdvs"]]
+        return [self.holder.insured_admdvs]
 
     def choose_area(self, admdvs: str) -> None:
         self._expect(Step.AREA)
         if admdvs not in self.area_choices():
-            raise SessionError("area_not_allowed", area=admdvs)
+            raise SessionError(Reason.AREA_NOT_ALLOWED, area=admdvs)
         self.area = admdvs
-        self.step = Step.RELATION
+        self._to(Step.RELATION)
 
     def relation_choices(self) -> list[str]:
         return list(self.policy().allowed_relations)
@@ -156,16 +217,16 @@ class Session:
     def choose_relation(self, code: str) -> None:
         self._expect(Step.RELATION)
         if code not in self.relation_choices():
-            raise SessionError("relation_not_allowed", relation=code)
+            raise SessionError(Reason.RELATION_NOT_ALLOWED, relation=code)
         self.relation_code = code
         self.relative_certno = None
         self.relative_check = None
-        self.step = Step.RELATIVE
+        self._to(Step.RELATIVE)
 
     def back_to_relation(self) -> None:
         self._expect(Step.RELATIVE, Step.RELATIVE_CONFIRM)
         self.relative_certno, self.relative_check = None, None
-        self.step = Step.RELATION
+        self._to(Step.RELATION)
 
     def enter_relative(self, certno_text: str, *, by_card: bool = False) -> None:
         """Check the typed (or read) ID number here, then every rule at central (blocking)."""
@@ -173,19 +234,19 @@ class Session:
         try:
             certno = parse_id_number(certno_text).value
         except InvalidIdNumber as exc:
-            raise SessionError("invalid_id_number", reason=exc.params.get("reason", "format")) from None
+            raise SessionError(Reason.INVALID_ID_NUMBER, reason=exc.params.get("reason", "format")) from None
         assert self.holder is not None and self.area is not None and self.relation_code is not None  # noqa: S101
         if certno == self._holder_certno():
-            raise SessionError("relative_is_holder")
+            raise SessionError(Reason.RELATIVE_IS_HOLDER)
         try:
-            check = self.backend.check_binding(self.holder["psn_no"], certno, self.relation_code, self.area)
+            check = self.backend.check_binding(self.holder.psn_no, certno, self.relation_code, self.area)
         except CentralRefused as exc:
             raise _relay(exc) from None
         self.relative_certno = certno
         self.relative_check = check
         self.relative_card_verified = by_card
         self.otp, self.otp_verified = None, False
-        self.step = Step.RELATIVE_CONFIRM
+        self._to(Step.RELATIVE_CONFIRM)
 
     def _holder_certno(self) -> str | None:
         return self.card.certno if self.card is not None else None
@@ -194,24 +255,24 @@ class Session:
         self._expect(Step.RELATIVE_CONFIRM)
         if not is_right_person:
             self.relative_certno, self.relative_check = None, None
-            self.step = Step.RELATIVE
+            self._to(Step.RELATIVE)
             return
-        self.step = Step.VERIFY if self.needed_verification() - self._done() else Step.CONFIRM
+        self._to(Step.VERIFY if self.needed_verification() - self._done() else Step.CONFIRM)
 
     def needed_verification(self) -> set[str]:
         assert self.relative_check is not None  # noqa: S101
-        return set(self.relative_check["required_verification"])
+        return set(self.relative_check.required_verification)
 
     def _done(self) -> set[str]:
         return {
             name for name, done in (("sms", self.otp_verified), ("card", self.relative_card_verified)) if done
         }
 
-    def send_sms(self) -> dict[str, Any]:
+    def send_sms(self) -> api.OtpSendOut:
         self._expect(Step.VERIFY)
         assert self.holder is not None and self.relative_check is not None  # noqa: S101
         try:
-            self.otp = self.backend.send_otp(self.holder["psn_no"], self.relative_check["relative"]["psn_no"])
+            self.otp = self.backend.send_otp(self.holder.psn_no, self.relative_check.relative.psn_no)
         except CentralRefused as exc:
             raise _relay(exc) from None
         return self.otp
@@ -219,29 +280,32 @@ class Session:
     def verify_sms(self, code: str) -> None:
         self._expect(Step.VERIFY)
         if self.otp is None:
-            raise SessionError("otp_not_sent")
+            raise SessionError(Reason.OTP_NOT_SENT)
         if not (len(code) == 6 and code.isdigit()):
-            raise SessionError("otp_format")
+            raise SessionError(Reason.OTP_FORMAT)
         try:
-            self.backend.verify_otp(self.otp["otp_id"], code)
+            answer = self.backend.verify_otp(self.otp.otp_id, code)
         except CentralRefused as exc:
             raise _relay(exc) from None
+        if not answer.verified:  # central refuses a wrong code with its reason; this is only belt and braces
+            raise SessionError(Reason.OTP_WRONG)
         self.otp_verified = True
         if not self.needed_verification() - self._done():
-            self.step = Step.CONFIRM
+            self._to(Step.CONFIRM)
 
     def relative_card_checked(self, card: CardData, result: PinResult) -> None:
         """The relative's own card and PIN, in the second slot, when the area requires them."""
         self._expect(Step.VERIFY)
         if not result.ok:
             raise SessionError(
-                "relative_pin_blocked" if result.blocked else "pin_wrong", tries_left=result.tries_left
+                Reason.RELATIVE_PIN_BLOCKED if result.blocked else Reason.PIN_WRONG,
+                tries_left=result.tries_left,
             )
         if card.certno is not None and card.certno != self.relative_certno:
-            raise SessionError("relative_card_mismatch")
+            raise SessionError(Reason.RELATIVE_CARD_MISMATCH)
         self.relative_card_verified = True
         if not self.needed_verification() - self._done():
-            self.step = Step.CONFIRM
+            self._to(Step.CONFIRM)
 
     def confirm(self) -> Submission:
         """Commit durably (store + outbox in one transaction) before anything says 'done'."""
@@ -249,108 +313,143 @@ class Session:
         assert self.holder and self.relative_check and self.letter and self.relative_certno  # noqa: S101
         assert self.area is not None and self.relation_code is not None  # noqa: S101
         draft = BindDraft(
-            holder_psn_no=self.holder["psn_no"],
-            holder_name_masked=self.holder["name_masked"],
+            holder_psn_no=self.holder.psn_no,
+            holder_name_masked=self.holder.name_masked,
             relative_certno=self.relative_certno,
-            relative_name_masked=self.relative_check["relative"]["name_masked"],
+            relative_name_masked=self.relative_check.relative.name_masked,
             relation_code=self.relation_code,
             admdvs=self.area,
-            letter_id=self.letter["letter_id"],
-            letter_version=self.letter["version"],
-            letter_sha256=self.letter["sha256"],
-            otp_id=self.otp["otp_id"] if self.otp and self.otp_verified else None,
+            letter_id=self.letter.letter_id,
+            letter_version=self.letter.version,
+            letter_sha256=self.letter.sha256,
+            otp_id=self.otp.otp_id if self.otp and self.otp_verified else None,
             relative_card_verified=self.relative_card_verified,
         )
         self.receipt = self.backend.submit_bind(draft)
         self.receipts.append(self.receipt)
         self.relative_certno = None  # the full number is no longer needed here
-        self.step = Step.RECEIPT
+        self._to(Step.RECEIPT)
         return self.receipt
 
     def bind_another(self) -> None:
         self._expect(Step.RECEIPT)
         self.relation_code, self.relative_check, self.relative_certno = None, None, None
         self.otp, self.otp_verified, self.relative_card_verified = None, False, False
-        self.step = Step.RELATION
+        self._to(Step.RELATION)
 
     # --- looking and unbinding ----------------------------------------------------------------------------
 
-    def show_bindings(self) -> dict[str, Any]:
+    def show_bindings(self) -> api.BindingsOut:
         self._expect(Step.MENU, Step.RECEIPT, Step.UNBIND_RECEIPT, Step.BINDINGS)
         assert self.holder is not None  # noqa: S101
-        self.bindings = self.backend.bindings(self.holder["psn_no"])
-        self.step = Step.BINDINGS
+        self.bindings = self.backend.bindings(self.holder.psn_no)
+        self._to(Step.BINDINGS)
         return self.bindings
 
     def choose_unbind(self, binding_id: str) -> None:
         self._expect(Step.BINDINGS)
         assert self.bindings is not None  # noqa: S101
-        for side in ("as_holder", "as_relative"):
-            for b in self.bindings[side]:
-                if b["binding_id"] == binding_id:
-                    self.unbind_target = dict(b, side=side)
-                    self.step = Step.UNBIND_CONFIRM
+        for side, rows in (
+            (Side.AS_HOLDER, self.bindings.as_holder),
+            (Side.AS_RELATIVE, self.bindings.as_relative),
+        ):
+            for b in rows:
+                if b.binding_id == binding_id:
+                    self.unbind_target = UnbindTarget(b, side)
+                    self._to(Step.UNBIND_CONFIRM)
                     return
-        raise SessionError("binding_not_found")
+        raise SessionError(Reason.BINDING_NOT_FOUND)
 
     def confirm_unbind(self) -> Submission:
         self._expect(Step.UNBIND_CONFIRM)
         assert self.holder is not None and self.unbind_target is not None  # noqa: S101
-        b = self.unbind_target
-        other = b["relative"] if b["side"] == "as_holder" else b["holder"]
+        b, other = self.unbind_target.binding, self.unbind_target.other
         draft = UnbindDraft(
-            binding_id=b["binding_id"],
-            by_psn_no=self.holder["psn_no"],
-            admdvs=b["admdvs"],
-            holder_psn_no=self.holder["psn_no"],
-            holder_name_masked=self.holder["name_masked"],
-            relative_name_masked=other["name_masked"],
-            relative_certno_masked=other["certno_masked"],
+            binding_id=b.binding_id,
+            by_psn_no=self.holder.psn_no,
+            admdvs=b.admdvs,
+            holder_psn_no=self.holder.psn_no,
+            holder_name_masked=self.holder.name_masked,
+            relative_name_masked=other.name_masked,
+            relative_certno_masked=other.certno_masked,
         )
         self.receipt = self.backend.submit_unbind(draft)
-        self.step = Step.UNBIND_RECEIPT
+        self._to(Step.UNBIND_RECEIPT)
         return self.receipt
 
-    def show_usage(self) -> dict[str, Any]:
+    def show_usage(self) -> api.UsageOut:
         self._expect(Step.MENU)
         assert self.holder is not None  # noqa: S101
-        self.usage = self.backend.usage(self.holder["psn_no"])
-        self.step = Step.USAGE
+        self.usage = self.backend.usage(self.holder.psn_no)
+        self._to(Step.USAGE)
         return self.usage
 
     def show_guides(self) -> None:
-        self.step = Step.GUIDES
+        self._to(Step.GUIDES)
 
     def back_to_menu(self) -> None:
         if self.holder is None or self.step in (Step.INELIGIBLE, Step.BLOCKED):
-            raise SessionError("no_holder")
-        self.step = Step.MENU
+            raise SessionError(Reason.NO_HOLDER)
+        self._to(Step.MENU)
 
     # --- helpers ----------------------------------------------------------------------------------------
 
-    def relative_summary(self, today: dt.date | None = None) -> dict[str, Any]:
+    def gather(self) -> None:
+        """Read what the current step's screen shows into the session (area names, relationship choices,
+        requests still waiting to be sent), so that the screen draws only what is here. Blocking (the local
+        store). The steps do it themselves as they enter a step, in the worker thread that runs them; call
+        it after putting a session at a step by hand."""
+        self._gather(self.step)
+
+    def _gather(self, step: Step) -> None:
+        match step:
+            case Step.AREA:
+                self.area_names = [self._area_name(admdvs) for admdvs in self.area_choices()]
+            case Step.RELATION:
+                self.relations = self.relation_choices()
+            case Step.CONFIRM:
+                assert self.area is not None  # noqa: S101
+                self.area_name = self._area_name(self.area)
+            case Step.BINDINGS:
+                assert self.holder is not None  # noqa: S101
+                self.pending = self.backend.pending_for(self.holder.psn_no)
+            case _:
+                # the other screens draw what the steps collected; MENU and GUIDES read nothing, which is
+                # why back_to_menu and show_guides may run on the UI thread
+                pass
+
+    def _to(self, step: Step) -> None:
+        """Enter `step` once what its screen shows is gathered (a refusal there leaves the step as it was)."""
+        self._gather(step)
+        self.step = step
+
+    def _area_name(self, admdvs: str) -> AreaName:
+        policy = self.backend.policy(admdvs)
+        if policy is None:  # not pulled yet: the code is all there is to show
+            return AreaName(admdvs, admdvs, admdvs)
+        return AreaName(admdvs, policy.name_zh, policy.name_en)
+
+    def relative_summary(self) -> RelativeSummary:
         """What the confirm pages show about the relative: masked name, age, relation, masked ID."""
         assert self.relative_check is not None and self.relation_code is not None  # noqa: S101
-        r = self.relative_check["relative"]
-        return {
-            "name_masked": r["name_masked"],
-            "age": r["age"],
-            "certno_masked": r["certno_masked"]
-            if self.relative_certno is None
-            else mask_id(self.relative_certno),
-            "relation": relation(self.relation_code).name(self.lang),
-            "phone_masked": r.get("phone_masked"),
-            "is_minor": self.relative_check["relative_is_minor"],
-        }
+        r = self.relative_check.relative
+        return RelativeSummary(
+            name_masked=r.name_masked,
+            age=r.age,
+            certno_masked=r.certno_masked if self.relative_certno is None else mask_id(self.relative_certno),
+            relation=relation(self.relation_code).name(self.lang),
+            phone_masked=r.phone_masked,
+            is_minor=self.relative_check.relative_is_minor,
+        )
 
     def holder_age(self, today: dt.date) -> int | None:
         if self.holder is None:
             return None
-        return age_on(dt.date.fromisoformat(self.holder["birth_date"]), today)
+        return age_on(self.holder.birth_date, today)
 
     def _expect(self, *steps: Step) -> None:
         if self.step not in steps:
-            raise SessionError("wrong_step", step=self.step.value)
+            raise SessionError(Reason.WRONG_STEP, step=self.step.value)
 
     def wipe(self) -> None:
         """Forget everything personal: the next citizen starts from nothing (and in Chinese)."""
@@ -367,7 +466,5 @@ class Session:
 
 
 def _relay(exc: CentralRefused) -> SessionError:
-    """Central's refusal, passed on with its key and parameters for the citizen's message."""
-    err = SessionError(exc.key)
-    err.params = dict(exc.params)
-    return err
+    """Central's refusal, passed on with its reason and parameters for the citizen's message."""
+    return SessionError(exc.reason, exc.detail, **exc.params)

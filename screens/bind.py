@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
+from kiosk.api import Reason
 from kiosk.domain.idnumber import check_partial_id
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
@@ -27,10 +28,10 @@ class LetterScreen(KioskScreen):
     step = (1, N_("letter"))
 
     def body(self) -> ComposeResult:
-        letter = self.session.letter or {}
-        yield Static(letter.get("title", ""), id="letter-title")
+        letter = self.session.letter
+        yield Static(letter.title if letter else "", id="letter-title")
         with VerticalScroll(id="letter"):
-            yield Static(letter.get("body", ""), id="letter-body")
+            yield Static(letter.body if letter else "", id="letter-body")
         yield Static(_("Scroll to the end of the letter to agree."), id="hint")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
@@ -65,9 +66,8 @@ class AreaScreen(KioskScreen):
     def body(self) -> ComposeResult:
         yield Static(_("Your account belongs to the area where you are insured:"), id="hint")
         with Vertical(id="choices"):
-            for admdvs in self.session.area_choices():
-                name = self.kiosk.backend.area_name(admdvs, language())
-                yield BigButton(name, id=f"area-{admdvs}", variant="primary")
+            for area in self.session.area_names:
+                yield BigButton(area.name(language()), id=f"area-{area.admdvs}", variant="primary")
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
@@ -87,7 +87,7 @@ class RelationScreen(KioskScreen):
 
     def body(self) -> ComposeResult:
         with Grid(id="choices"):
-            for code in self.session.relation_choices():
+            for code in self.session.relations:
                 yield BigButton(relation(code).name(language()), id=f"rel-{code}")
 
     def footer_buttons(self) -> ComposeResult:
@@ -156,7 +156,7 @@ class RelativeScreen(KioskScreen):
             "component": _("The birth date or area in this number is not possible."),
             "format": _("Only digits, and X as the last character."),
             "length": _("An ID number has 18 characters."),
-        }.get(reason, reason_text("invalid_id_number"))
+        }.get(reason, reason_text(Reason.INVALID_ID_NUMBER))
 
     def submit(self) -> None:
         if len(self.typed) != 18:
@@ -180,11 +180,11 @@ class RelativeConfirmScreen(KioskScreen):
         r = self.session.relative_summary()
         yield Static(
             _("{name}, {age} years old, your {relation}").format(
-                name=r["name_masked"], age=r["age"], relation=r["relation"]
+                name=r.name_masked, age=r.age, relation=r.relation
             ),
             id="summary",
         )
-        yield Static(_("ID number: {certno}").format(certno=r["certno_masked"]), id="detail")
+        yield Static(_("ID number: {certno}").format(certno=r.certno_masked), id="detail")
         with Horizontal(id="actions"):
             yield BigButton(_("No, re-enter"), id="no")
             yield BigButton(_("Yes, this is the person"), id="yes", variant="primary")
@@ -213,7 +213,7 @@ class VerifyScreen(KioskScreen):
                 _("Insert the relative's own social security card in the second slot."), id="card-hint"
             )
         if "sms" in needed and not self.session.otp_verified:
-            phone = summary.get("phone_masked") or "—"
+            phone = summary.phone_masked or "—"
             if self.session.otp is None:
                 yield Static(
                     _("We will send a code to the relative's phone {phone}.").format(phone=phone), id="hint"
@@ -272,22 +272,23 @@ class ConfirmScreen(KioskScreen):
     def body(self) -> ComposeResult:
         s = self.session
         r = s.relative_summary()
-        check = s.relative_check or {}
-        area = self.kiosk.backend.area_name(s.area or "", language())
+        check = s.relative_check
+        assert check is not None  # noqa: S101 - the confirm step follows the check
+        area = s.area_name.name(language()) if s.area_name is not None else s.area or ""
 
         def cap(fen: int) -> str:
             return _("no limit") if fen == 0 else f"¥{format_fen(fen)}"
 
         lines = [
-            _("Relative: {name}, your {relation}").format(name=r["name_masked"], relation=r["relation"]),
+            _("Relative: {name}, your {relation}").format(name=r.name_masked, relation=r.relation),
             _("Area: {area}").format(area=area),
             _("Limits: {per_txn} per payment, {daily} per day, {annual} per year").format(
-                per_txn=cap(check.get("per_txn_cap_fen", 0)),
-                daily=cap(check.get("daily_cap_fen", 0)),
-                annual=cap(check.get("annual_cap_fen", 0)),
+                per_txn=cap(check.per_txn_cap_fen),
+                daily=cap(check.daily_cap_fen),
+                annual=cap(check.annual_cap_fen),
             ),
-            _("Valid until: {date}").format(date=check["valid_until"])
-            if check.get("valid_until")
+            _("Valid until: {date}").format(date=check.valid_until.isoformat())
+            if check.valid_until
             else _("Valid until either of you ends it"),
         ]
         yield Static("\n".join(lines), id="summary")

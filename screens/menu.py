@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
+from kiosk.session import Side, other_party
 from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _, language
 from screens.messages import status_text
@@ -20,8 +19,8 @@ class MenuScreen(KioskScreen):
     heading = N_("What would you like to do?")
 
     def body(self) -> ComposeResult:
-        holder = self.session.holder or {}
-        yield Static(_("Hello, {name}").format(name=holder.get("name", "")), id="greeting")
+        holder = self.session.holder
+        yield Static(_("Hello, {name}").format(name=holder.name if holder else ""), id="greeting")
         with Grid(id="choices"):
             yield BigButton(_("Bind a relative"), id="bind", variant="primary")
             yield BigButton(_("My bindings / unbind"), id="bindings")
@@ -46,10 +45,6 @@ class MenuScreen(KioskScreen):
                 self.kiosk.finish()
 
 
-def _other(b: dict[str, Any], side: str) -> dict[str, Any]:
-    return dict(b["relative"] if side == "as_holder" else b["holder"])
-
-
 class BindingsScreen(KioskScreen):
     """Who shares with whom, both directions, with each binding's status; any of them can be ended."""
 
@@ -57,33 +52,30 @@ class BindingsScreen(KioskScreen):
     heading = N_("My bindings")
 
     def body(self) -> ComposeResult:
-        data = self.session.bindings or {"as_holder": [], "as_relative": []}
+        data = self.session.bindings
         with VerticalScroll(id="list"):
-            for side, heading in (
-                ("as_holder", _("My account is shared with")),
-                ("as_relative", _("Accounts shared with me")),
+            for side, heading, rows in (
+                (Side.AS_HOLDER, _("My account is shared with"), data.as_holder if data else []),
+                (Side.AS_RELATIVE, _("Accounts shared with me"), data.as_relative if data else []),
             ):
                 yield Static(heading, classes="heading")
-                rows = data[side]
                 if not rows:
                     yield Static(_("Nobody"), classes="empty")
                 for b in rows:
-                    other = _other(b, side)
+                    other = other_party(b, side)
                     # as_relative rows: the code is *my* relation to them, so say who shares instead
                     rel = (
-                        relation(b["relation_code"]).name(language())
-                        if side == "as_holder"
+                        relation(b.relation_code).name(language())
+                        if side is Side.AS_HOLDER
                         else _("shares with you")
                     )
                     with Horizontal(classes="row"):
                         yield Static(
-                            f"{other['name_masked']}  {rel}  {other['certno_masked']}  {status_text(b['status'])}",
+                            f"{other.name_masked}  {rel}  {other.certno_masked}  {status_text(b.status)}",
                             classes="who",
                         )
-                        yield BigButton(_("Unbind"), id=f"unbind-{b['binding_id']}", classes="small")
-            pending = (
-                self.kiosk.backend.pending_for(self.session.holder["psn_no"]) if self.session.holder else []
-            )
+                        yield BigButton(_("Unbind"), id=f"unbind-{b.binding_id}", classes="small")
+            pending = self.session.pending
             if pending:
                 yield Static(_("Sent from this terminal"), classes="heading")
                 for s in pending:
@@ -107,11 +99,11 @@ class UnbindConfirmScreen(KioskScreen):
     heading = N_("End this binding?")
 
     def body(self) -> ComposeResult:
-        b = self.session.unbind_target or {}
-        other = _other(b, b.get("side", "as_holder"))
+        target = self.session.unbind_target
+        other = target.other if target else None
         yield Static(
             _("{name} ({certno}) will no longer share an account with you.").format(
-                name=other.get("name_masked", ""), certno=other.get("certno_masked", "")
+                name=other.name_masked if other else "", certno=other.certno_masked if other else ""
             ),
             id="summary",
         )
@@ -131,7 +123,7 @@ class UsageScreen(KioskScreen):
     heading = N_("Usage records")
 
     def body(self) -> ComposeResult:
-        usage = self.session.usage or {"records": [], "total_fen": 0}
+        usage = self.session.usage
         kinds = {
             "hospital": _("Hospital"),
             "pharmacy": _("Pharmacy"),
@@ -140,20 +132,22 @@ class UsageScreen(KioskScreen):
             "resident_premium": _("Resident insurance fee"),
         }
         with VerticalScroll(id="list"):
-            if not usage["records"]:
+            records = usage.records if usage else []
+            if not records:
                 yield Static(_("No shared money has been used yet."), classes="empty")
-            for r in usage["records"]:
+            for r in records:
                 who = (
-                    _("for {name}").format(name=r["relative_name_masked"])
-                    if r["role"] == "holder"
-                    else _("from {name}").format(name=r["holder_name_masked"])
+                    _("for {name}").format(name=r.relative_name_masked)
+                    if r.role == "holder"
+                    else _("from {name}").format(name=r.holder_name_masked)
                 )
                 yield Static(
-                    f"{r['occurred_on']}  {kinds.get(r['institution_kind'], r['institution_kind'])}  {who}  "
-                    f"¥{format_fen(r['amount_fen'])}",
+                    f"{r.occurred_on.isoformat()}  {kinds.get(r.institution_kind, r.institution_kind)}  {who}  "
+                    f"¥{format_fen(r.amount_fen)}",
                     classes="who",
                 )
-        yield Static(_("Total: ¥{amount}").format(amount=format_fen(usage["total_fen"])), id="total")
+        total = usage.total_fen if usage else 0
+        yield Static(_("Total: ¥{amount}").format(amount=format_fen(total)), id="total")
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")

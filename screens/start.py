@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from kiosk.api import Reason, reason_of
 from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _
 from screens.messages import reason_text
@@ -20,7 +21,7 @@ class AttractScreen(KioskScreen):
 
     def body(self) -> ComposeResult:
         if self.kiosk.reader_lost:  # no invitation to insert a card that cannot be read
-            yield Static(reason_text("reader_unavailable"), id="reader-lost")
+            yield Static(reason_text(Reason.READER_UNAVAILABLE), id="reader-lost")
             return
         yield Static(_("Please insert your social security card"), id="prompt")
         yield Static(
@@ -62,7 +63,7 @@ class PinScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         if self.session.pin_tries_left is not None:
-            self.show_error("pin_wrong", {"tries_left": self.session.pin_tries_left})
+            self.show_error(Reason.PIN_WRONG, {"tries_left": self.session.pin_tries_left})
 
     def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
         self.type_key(event.key)
@@ -105,17 +106,22 @@ class MessageScreen(KioskScreen):
     CSS_PATH = "styles/message.tcss"
     heading = N_("Notice")
 
+    STAFF_CAN_HELP: ClassVar[frozenset[Reason]] = frozenset(
+        {Reason.HOLDER_STATUS_NOT_NORMAL, Reason.HOLDER_NOT_EMPLOYEE_INSURED, Reason.HOLDER_TOO_YOUNG}
+    )
+
     def __init__(self, key: str, params: dict[str, Any] | None = None, *, back_to_menu: bool = False) -> None:
         super().__init__()
-        self.key, self.params, self.back_to_menu = key, params or {}, back_to_menu
+        # `with_menu`, not `back_to_menu`: that name is the inherited method the "menu" button calls
+        self.key, self.params, self.with_menu = key, params or {}, back_to_menu
 
     def body(self) -> ComposeResult:
         yield Static(reason_text(self.key, self.params), id="message")
-        if self.key in ("holder_status_not_normal", "holder_not_employee_insured", "holder_too_young"):
+        if reason_of(self.key) in self.STAFF_CAN_HELP:
             yield Static(_("The staff counter can help you."), id="help")
         yield Static(_("Please take your card with you."), id="take-card")
         with Horizontal(id="actions"):
-            if self.back_to_menu:
+            if self.with_menu:
                 yield BigButton(_("Back to menu"), id="menu")
             yield BigButton(_("Finish"), id="finish", variant="primary")
 

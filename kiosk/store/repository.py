@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import api
+from kiosk.api import Reason
 from kiosk.config import StoreConfig
 from kiosk.domain.errors import DomainError
 from kiosk.domain.masking import mask_id
@@ -35,7 +38,8 @@ def _aware(t: dt.datetime) -> dt.datetime:
 
 class SubmissionRefused(DomainError):
     """The terminal will not take a new submission now (queue full or too old, offline not allowed,
-    no policy for the area yet); `key` says which, for the citizen's message."""
+    no policy for the area yet), or the request cannot be built from what was confirmed (a fault:
+    invalid_request); `key` says which, for the citizen's message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ class BindDraft:
     letter_sha256: str
     otp_id: str | None = None
     relative_card_verified: bool = False
-    channel: str = "self"
+    channel: api.Channel = api.Channel.SELF
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,19 +120,26 @@ class Store:
     # --- submissions -----------------------------------------------------------------------------------
 
     def submit_bind(self, draft: BindDraft, *, online: bool) -> Submission:
-        body = {
-            "holder_psn_no": draft.holder_psn_no,
-            "relative_certno": draft.relative_certno,
-            "relation_code": draft.relation_code,
-            "admdvs": draft.admdvs,
-            "letter_id": draft.letter_id,
-            "letter_version": draft.letter_version,
-            "letter_sha256": draft.letter_sha256,
-            "otp_id": draft.otp_id,
-            "relative_card_verified": draft.relative_card_verified,
-            "channel": draft.channel,
-        }
+        request_id = uuid.uuid4()
+        try:
+            body = api.BindingCreateIn(
+                request_id=request_id,
+                holder_psn_no=draft.holder_psn_no,
+                relative_certno=draft.relative_certno,
+                relation_code=draft.relation_code,
+                admdvs=draft.admdvs,
+                letter_id=draft.letter_id,
+                letter_version=draft.letter_version,
+                letter_sha256=draft.letter_sha256,
+                otp_id=draft.otp_id,
+                relative_card_verified=draft.relative_card_verified,
+                channel=draft.channel,
+            )
+        except ValidationError as exc:  # nothing is stored; the detail names the fields, not their values
+            fields = ", ".join(str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"])
+            raise SubmissionRefused(Reason.INVALID_REQUEST, detail=fields) from None
         return self._submit(
+            request_id=request_id,
             kind="bind",
             admdvs=draft.admdvs,
             online=online,
@@ -145,13 +156,20 @@ class Store:
         )
 
     def submit_unbind(self, draft: UnbindDraft, *, online: bool) -> Submission:
+        request_id = uuid.uuid4()
+        try:
+            body = api.RevokeIn(request_id=request_id, by_psn_no=draft.by_psn_no)
+        except ValidationError as exc:  # nothing is stored; the detail names the fields, not their values
+            fields = ", ".join(str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"])
+            raise SubmissionRefused(Reason.INVALID_REQUEST, detail=fields) from None
         return self._submit(
+            request_id=request_id,
             kind="unbind",
             admdvs=draft.admdvs,
             online=online,
             method="POST",
             path=f"/v1/bindings/{draft.binding_id}/revoke",
-            body={"by_psn_no": draft.by_psn_no},
+            body=body,
             columns={
                 "holder_psn_no": draft.holder_psn_no,
                 "holder_name_masked": draft.holder_name_masked,
@@ -165,24 +183,25 @@ class Store:
     def _submit(
         self,
         *,
+        request_id: uuid.UUID,
         kind: str,
         admdvs: str,
         online: bool,
         method: str,
         path: str,
-        body: dict[str, Any],
+        body: api.BindingCreateIn | api.RevokeIn,
         columns: dict[str, Any],
     ) -> Submission:
-        """One transaction: the submission and its outbox row are durable together, or not at all.
+        """One transaction: the submission and its outbox row are durable together, or not at all. The
+        outbox keeps the request as the contract's JSON (`body.model_dump(mode="json")`), sealed.
 
         Plain Core inserts rather than ORM objects: this is the citizen's wait after "Confirm", and the
         ORM's unit of work cost four times the SQLite commit itself (benchmarks/store_commit.py).
         """
         now = self.clock()
-        request_id = str(uuid.uuid4())
-        payload = self.cipher.seal({**body, "request_id": request_id})
+        payload = self.cipher.seal(body.model_dump(mode="json"))
         row = {
-            "request_id": request_id,
+            "request_id": str(request_id),
             "receipt_no": f"R{now:%y%m%d}{secrets.token_hex(6).upper()}",  # 48 random bits a day
             "kind": kind,
             "status": "pending",
@@ -199,7 +218,7 @@ class Store:
             conn.execute(
                 _INSERT_OUTBOX,
                 {
-                    "request_id": request_id,
+                    "request_id": str(request_id),
                     "method": method,
                     "path": path,
                     "payload": payload,
@@ -213,19 +232,21 @@ class Store:
     def _check_queue(self, conn: Connection, admdvs: str, online: bool, now: dt.datetime) -> None:
         policy = self._cached_policy(conn, admdvs)
         if policy is None:
-            raise SubmissionRefused("policy_unknown", area=admdvs)
+            raise SubmissionRefused(Reason.POLICY_UNKNOWN, area=admdvs)
         if not online and policy.offline_queue_max_count == 0:
-            raise SubmissionRefused("offline_not_allowed", area=admdvs)
+            raise SubmissionRefused(Reason.OFFLINE_NOT_ALLOWED, area=admdvs)
         if policy.offline_queue_max_count:
             # count no further than the bound: the cost stays flat however long the queue is
             count = conn.execute(_WAITING_UP_TO, {"bound": policy.offline_queue_max_count}).scalar_one()
             if count >= policy.offline_queue_max_count:
-                raise SubmissionRefused("offline_queue_full", count=count)
+                raise SubmissionRefused(Reason.OFFLINE_QUEUE_FULL, count=count)
         if policy.offline_queue_max_age_hours:
             oldest = conn.execute(_OLDEST_WAITING).scalar_one()
             max_age = dt.timedelta(hours=policy.offline_queue_max_age_hours)
             if oldest is not None and now - _aware(oldest) > max_age:
-                raise SubmissionRefused("offline_queue_too_old", hours=policy.offline_queue_max_age_hours)
+                raise SubmissionRefused(
+                    Reason.OFFLINE_QUEUE_TOO_OLD, hours=policy.offline_queue_max_age_hours
+                )
 
     def _cached_policy(self, conn: Connection, admdvs: str) -> AreaPolicy | None:
         """The parsed policy, kept in memory by (area, version): parsing it on every submit cost more

@@ -8,12 +8,18 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
+from kiosk import api
+from kiosk.api import Reason
 from kiosk.config import SyncConfig
 from kiosk.domain.errors import PolicyError
+from kiosk.domain.policy import parse_policy
 from kiosk.store.repository import DueItem, Store
+from kiosk.sync.client import invalid_fields
 
 log = logging.getLogger("kiosk.sync")
 
@@ -21,6 +27,7 @@ log = logging.getLogger("kiosk.sync")
 # 401 (our signature) and 429/5xx (central's trouble) are retried; so is anything the network loses.
 ACCEPTED = frozenset({200, 201})
 REJECTED = frozenset({403, 404, 409, 422})
+AREAS = TypeAdapter(list[api.AreaOut])
 
 
 @dataclass
@@ -72,14 +79,16 @@ class SyncWorker:
         report.sent += 1
         status = response.status_code
         if status in ACCEPTED:
-            binding_id = _json(response).get("binding_id")
+            # the status settles it: central applied the request even if its answer cannot be read
+            binding = _answer(response, api.BindingOut, item)
             self.store.record_answer(
-                item.request_id, "accepted", binding_id=binding_id if isinstance(binding_id, str) else None
+                item.request_id, "accepted", binding_id=None if binding is None else binding.binding_id
             )
             report.accepted += 1
             return True
         if status in REJECTED:
-            reason = str(_json(response).get("error") or f"http_{status}")
+            error = _answer(response, api.ErrorOut, item)
+            reason = Reason.UNKNOWN if error is None else error.error
             if status == 409:
                 report.conflicts.append(item.request_id)
                 log.error("central refused request %s: its id was used with another body", item.request_id)
@@ -101,32 +110,30 @@ class SyncWorker:
         try:
             response = self.client.get("/v1/areas")
             response.raise_for_status()
-            for area in response.json():
+            for area in AREAS.validate_json(response.content):
                 try:
+                    letter = parse_policy(area.policy, f"area {area.admdvs} from central").consent_letter
                     changed = self.store.cache_area(
-                        area["admdvs"], area["version"], area["name_zh"], area["name_en"], area["policy"]
+                        area.admdvs, area.version, area.name_zh, area.name_en, area.policy
                     )
                 except PolicyError as exc:
                     log.error("central sent a policy this terminal cannot use: %s", exc)
                     continue
                 report.areas_updated += int(changed)
-                letter = area["policy"]["consent_letter"]
                 for lang in ("zh-CN", "en"):
-                    if not self.store.has_letter(letter["id"], letter["version"], lang):
+                    if not self.store.has_letter(letter.id, letter.version, lang):
                         r = self.client.get(
-                            f"/v1/letters/{letter['id']}/{letter['version']}", params={"lang": lang}
+                            f"/v1/letters/{letter.id}/{letter.version}", params={"lang": lang}
                         )
                         r.raise_for_status()
-                        got = r.json()
+                        got = api.LetterOut.model_validate_json(r.content)
                         self.store.cache_letter(
-                            got["letter_id"],
-                            got["version"],
-                            got["lang"],
-                            got["title"],
-                            got["body"],
-                            got["sha256"],
+                            got.letter_id, got.version, got.lang, got.title, got.body, got.sha256
                         )
-        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+        except ValidationError as exc:
+            log.error("central's areas or letters are not of the contract: %s", invalid_fields(exc))
+            report.error = report.error or "policy pull failed (an answer not of the contract)"
+        except httpx.HTTPError as exc:
             report.online = report.online and not isinstance(exc, httpx.TransportError)
             report.error = report.error or f"policy pull failed ({type(exc).__name__})"
 
@@ -157,9 +164,18 @@ class SyncWorker:
         self._stop.set()
 
 
-def _json(response: httpx.Response) -> dict[str, object]:
+Answer = TypeVar("Answer", api.BindingOut, api.ErrorOut)
+
+
+def _answer(response: httpx.Response, model: type[Answer], item: DueItem) -> Answer | None:
+    """Central's answer to an outbox request as `model`, or None (logged) when it is not of that shape."""
     try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        log.error(
+            "request %s: http %s, an answer not of the contract: %s",
+            item.request_id,
+            response.status_code,
+            invalid_fields(exc),
+        )
+        return None

@@ -69,7 +69,8 @@ async def test_list_and_unbind_then_usage(kiosk: Kiosk) -> None:
     await kiosk.login()
     await kiosk.click("#bindings")
     assert kiosk.app.session.step is Step.BINDINGS
-    binding_id = kiosk.app.session.bindings["as_holder"][0]["binding_id"]  # type: ignore[index]
+    assert kiosk.app.session.bindings is not None
+    binding_id = kiosk.app.session.bindings.as_holder[0].binding_id
     await kiosk.click(f"#unbind-{binding_id}")
     assert kiosk.app.session.step is Step.UNBIND_CONFIRM
     await kiosk.click("#confirm")

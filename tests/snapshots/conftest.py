@@ -145,32 +145,37 @@ def _not_while_drawing(name: str) -> NoReturn:
 
 @dataclass
 class FakeBackend:
-    """Duck-types kiosk.services.Backend for what KioskApp and the screens read while drawing.
+    """Duck-types kiosk.services.Backend for what the session gathers before a screen is shown.
 
-    Calls that would reach central fail loudly: a screen that does I/O while composing is a bug.
+    Calls that would reach central fail loudly; once a case is set up (`drawing`), so do the local reads
+    (policy, letter, pending requests): a screen reads only the session while composing.
     """
 
     online: bool | None = True
     queued: int = 0
     pending: Sequence[Submission] = field(default_factory=list)
+    drawing: bool = False
+
+    def _local(self, name: str) -> None:
+        if self.drawing:
+            raise AssertionError(f"Backend.{name}() was called while drawing: screens read only the session")
 
     def queue_length(self) -> int:
         return self.queued
 
     def policy(self, admdvs: str) -> AreaPolicy | None:
+        self._local("policy")
         return POLICY if admdvs == AREA else None
 
-    def area_name(self, admdvs: str, lang: str) -> str:
-        policy = self.policy(admdvs)
-        return admdvs if policy is None else policy.name(lang)
-
     def letter(self, letter_id: str, version: int, lang: str) -> CachedLetter | None:
+        self._local("letter")
         ref = POLICY.consent_letter
         if (letter_id, version) != (ref.id, ref.version) or lang not in _LETTER_TEXT:
             return None
         return _letter(lang)
 
     def pending_for(self, psn_no: str) -> list[Submission]:
+        self._local("pending_for")
         return [s for s in self.pending if s.holder_psn_no == psn_no and s.status != "accepted"]
 
     def identify_holder(self, *args: Any) -> NoReturn:

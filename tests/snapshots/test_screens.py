@@ -18,7 +18,8 @@ import pytest
 from pytest_textual_snapshot import normalize_svg
 
 from devices.reader import CardData
-from kiosk.session import Step
+from kiosk import api
+from kiosk.session import Side, Step, UnbindTarget
 from kiosk.store.models import Submission
 from screens.app import KioskApp
 from screens.i18n import set_language
@@ -32,114 +33,134 @@ LANGS = ("zh-CN", "en")
 SIZES = ((80, 24), (120, 40))
 
 HOLDER_CARD = CardData("A10000017", AREA, 3, certno="330106196205082132", name="张建国")
-HOLDER: dict[str, Any] = {
-    "psn_no": "33000000000000000101",
-    "name": "张建国",
-    "name_masked": "张*国",
-    "certno_masked": "330106********2132",
-    "sex": "1",
-    "birth_date": "1962-05-08",
-    "age": 62,
-    "insutype": "310",
-    "insu_status": "1",
-    "insured_admdvs": AREA,
-    "phone_masked": "139****0132",
-    "card_generation": 3,
-    "eligible": True,
-    "ineligible_reason": None,
-}
-RESIDENT_HOLDER = dict(
-    HOLDER, insutype="390", eligible=False, ineligible_reason="holder_not_employee_insured"
+HOLDER = api.HolderOut(
+    psn_no="33000000000000000101",
+    name="张建国",
+    name_masked="张*国",
+    certno_masked="330106********2132",
+    sex="1",
+    birth_date=dt.date(1962, 5, 8),
+    age=62,
+    insutype="310",
+    insu_status="1",
+    insured_admdvs=AREA,
+    phone_masked="139****0132",
+    card_generation=3,
+    eligible=True,
+    ineligible_reason=None,
+)
+RESIDENT_HOLDER = HOLDER.model_copy(
+    update={"insutype": "390", "eligible": False, "ineligible_reason": "holder_not_employee_insured"}
 )
 
 SON_CERTNO = "33010619891102131X"
-SON_CHECK: dict[str, Any] = {
-    "relative": {
-        "psn_no": "33000000000000000102",
-        "name_masked": "张*轩",
-        "certno_masked": "330106********131X",
-        "sex": "1",
-        "age": 35,
-        "insutype": "310",
-        "insu_status": "1",
-        "insured_admdvs": AREA,
-        "phone_masked": "138****5678",
-    },
-    "relation_code": "20",
-    "admdvs": AREA,
-    "required_verification": ["sms"],
-    "relative_is_minor": False,
-    "valid_from": "2025-03-03",
-    "valid_until": None,
-    "per_txn_cap_fen": 0,
-    "daily_cap_fen": 50000,
-    "annual_cap_fen": 300000,
-    "reserve_fen": 0,
-}
-SON_CHECK_CARD = dict(SON_CHECK, required_verification=["card"])
-OTP = {"otp_id": "0b7d7e0e-2f55-4c1c-9a57-1d9c3c0e5a01", "phone_masked": "138****5678", "resend_after_s": 60}
+SON_CHECK = api.BindingCheckOut(
+    relative=api.PersonOut(
+        psn_no="33000000000000000102",
+        name_masked="张*轩",
+        certno_masked="330106********131X",
+        sex="1",
+        age=35,
+        insutype="310",
+        insu_status="1",
+        insured_admdvs=AREA,
+        phone_masked="138****5678",
+    ),
+    relation_code="20",
+    admdvs=AREA,
+    required_verification=["sms"],
+    relative_is_minor=False,
+    valid_from=dt.date(2025, 3, 3),
+    valid_until=None,
+    per_txn_cap_fen=0,
+    daily_cap_fen=50000,
+    annual_cap_fen=300000,
+    reserve_fen=0,
+)
+SON_CHECK_CARD = SON_CHECK.model_copy(update={"required_verification": ["card"]})
+OTP = api.OtpSendOut(
+    otp_id="0b7d7e0e-2f55-4c1c-9a57-1d9c3c0e5a01",
+    phone_masked="138****5678",
+    expires_at=dt.datetime(2025, 3, 3, 10, 20, tzinfo=dt.UTC),
+    resend_after_s=60,
+)
 
-ME = {"psn_no": HOLDER["psn_no"], "name_masked": "张*国", "certno_masked": "330106********2132"}
-BINDINGS: dict[str, Any] = {
-    "as_holder": [
-        {
-            "binding_id": "b-wife",
-            "status": "active",
-            "relation_code": "10",
-            "admdvs": AREA,
-            "holder": ME,
-            "relative": {"psn_no": "p-wife", "name_masked": "王*芳", "certno_masked": "330106********2246"},
-        },
-        {
-            "binding_id": "b-mother",
-            "status": "active",
-            "relation_code": "52",
-            "admdvs": AREA,
-            "holder": ME,
-            "relative": {"psn_no": "p-mother", "name_masked": "李*英", "certno_masked": "330106********1028"},
-        },
+ME = api.PartyOut(psn_no=HOLDER.psn_no, name_masked="张*国", certno_masked="330106********2132")
+
+
+def _binding(
+    binding_id: str, relation_code: str, holder: api.PartyOut, relative: api.PartyOut
+) -> api.BindingOut:
+    return api.BindingOut(
+        binding_id=binding_id,
+        request_id=f"request-{binding_id}",
+        status="active",
+        holder=holder,
+        relative=relative,
+        relation_code=relation_code,
+        admdvs=AREA,
+        valid_from=dt.date(2025, 1, 6),
+        valid_until=None,
+        created_at=dt.datetime(2025, 1, 6, 9, 30, tzinfo=dt.UTC),
+        ended_at=None,
+        ended_by=None,
+    )
+
+
+BINDINGS = api.BindingsOut(
+    as_holder=[
+        _binding(
+            "b-wife",
+            "10",
+            ME,
+            api.PartyOut(psn_no="p-wife", name_masked="王*芳", certno_masked="330106********2246"),
+        ),
+        _binding(
+            "b-mother",
+            "52",
+            ME,
+            api.PartyOut(psn_no="p-mother", name_masked="李*英", certno_masked="330106********1028"),
+        ),
     ],
     # The daughter shares her account with her father (the holder in front of the kiosk).
-    "as_relative": [
-        {
-            "binding_id": "b-daughter",
-            "status": "active",
-            "relation_code": "51",
-            "admdvs": AREA,
-            "holder": {"psn_no": "p-daughter", "name_masked": "张*婷", "certno_masked": "330106********1426"},
-            "relative": ME,
-        },
+    as_relative=[
+        _binding(
+            "b-daughter",
+            "51",
+            api.PartyOut(psn_no="p-daughter", name_masked="张*婷", certno_masked="330106********1426"),
+            ME,
+        ),
     ],
-}
-USAGE: dict[str, Any] = {
-    "records": [
-        {
-            "occurred_on": "2025-03-02",
-            "amount_fen": 8650,
-            "institution_kind": "pharmacy",
-            "role": "holder",
-            "holder_name_masked": "张*国",
-            "relative_name_masked": "王*芳",
-        },
-        {
-            "occurred_on": "2025-02-17",
-            "amount_fen": 124000,
-            "institution_kind": "hospital",
-            "role": "holder",
-            "holder_name_masked": "张*国",
-            "relative_name_masked": "李*英",
-        },
-        {
-            "occurred_on": "2025-01-09",
-            "amount_fen": 3500,
-            "institution_kind": "clinic",
-            "role": "relative",
-            "holder_name_masked": "张*婷",
-            "relative_name_masked": "张*国",
-        },
+)
+USAGE = api.UsageOut(
+    records=[
+        api.UsageRecordOut(
+            occurred_on=dt.date(2025, 3, 2),
+            amount_fen=8650,
+            institution_kind="pharmacy",
+            role="holder",
+            holder_name_masked="张*国",
+            relative_name_masked="王*芳",
+        ),
+        api.UsageRecordOut(
+            occurred_on=dt.date(2025, 2, 17),
+            amount_fen=124000,
+            institution_kind="hospital",
+            role="holder",
+            holder_name_masked="张*国",
+            relative_name_masked="李*英",
+        ),
+        api.UsageRecordOut(
+            occurred_on=dt.date(2025, 1, 9),
+            amount_fen=3500,
+            institution_kind="clinic",
+            role="relative",
+            holder_name_masked="张*婷",
+            relative_name_masked="张*国",
+        ),
     ],
-    "total_fen": 136150,
-}
+    total_fen=136150,
+)
 
 
 def _submission(kind: str, status: str, receipt_no: str = "R250303A1B2C3D4") -> Submission:
@@ -153,7 +174,7 @@ def _submission(kind: str, status: str, receipt_no: str = "R250303A1B2C3D4") -> 
         created_at=at,
         updated_at=at,
         admdvs=AREA,
-        holder_psn_no=HOLDER["psn_no"],
+        holder_psn_no=HOLDER.psn_no,
         holder_name_masked="张*国",
         relative_name_masked="张*轩",
         relative_certno_masked="330106********131X",
@@ -162,16 +183,19 @@ def _submission(kind: str, status: str, receipt_no: str = "R250303A1B2C3D4") -> 
     )
 
 
-def _enter(app: KioskApp, step: Step, holder: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+def _enter(app: KioskApp, step: Step, holder: api.HolderOut | None, fields: dict[str, Any]) -> None:
+    """The session as the steps leave it: what was collected, then what the step's screen shows gathered
+    (as the step's worker thread does) before anything is drawn."""
     session = app.session
     if holder is not None:
         session.card, session.holder, session.area = HOLDER_CARD, copy.deepcopy(holder), AREA
     for name, value in fields.items():
         setattr(session, name, copy.deepcopy(value))
     session.step = step
+    session.gather()
 
 
-def show(step: Step, *, holder: dict[str, Any] | None = HOLDER, **fields: Any) -> Setup:
+def show(step: Step, *, holder: api.HolderOut | None = HOLDER, **fields: Any) -> Setup:
     """Put the session at `step` with a logged-in holder (unless holder=None) and `fields`, and show it."""
 
     def setup(app: KioskApp) -> None:
@@ -181,7 +205,7 @@ def show(step: Step, *, holder: dict[str, Any] | None = HOLDER, **fields: Any) -
     return setup
 
 
-def show_message(key: str, step: Step, *, holder: dict[str, Any] | None = HOLDER, **fields: Any) -> Setup:
+def show_message(key: str, step: Step, *, holder: api.HolderOut | None = HOLDER, **fields: Any) -> Setup:
     """A stop that is not a screen of its own (blocked card, ineligible holder): the message screen."""
 
     def setup(app: KioskApp) -> None:
@@ -234,7 +258,7 @@ class Case:
     pending: Callable[[], list[Submission]] = field(default=list)
 
 
-BIND = {"relation_code": "20", "relative_certno": SON_CERTNO, "relative_check": SON_CHECK}
+BIND: dict[str, Any] = {"relation_code": "20", "relative_certno": SON_CERTNO, "relative_check": SON_CHECK}
 
 CASES: dict[str, Case] = {
     "attract": Case(show(Step.ATTRACT, holder=None)),
@@ -270,7 +294,7 @@ CASES: dict[str, Case] = {
         show(
             Step.UNBIND_CONFIRM,
             bindings=BINDINGS,
-            unbind_target=dict(BINDINGS["as_holder"][1], side="as_holder"),
+            unbind_target=UnbindTarget(BINDINGS.as_holder[1], Side.AS_HOLDER),
         )
     ),
     "usage": Case(show(Step.USAGE, usage=USAGE)),
@@ -292,6 +316,7 @@ def prepare(app: KioskApp, case: Case, lang: str) -> None:
     """A fresh visit in `lang`, with the backend's link state and pending requests of `case`."""
     backend = app.backend
     backend.online, backend.queued, backend.pending = case.online, case.queued, case.pending()  # type: ignore[misc]
+    backend.drawing = False  # type: ignore[attr-defined]
     app.queue_length = case.queued  # what the first status poll would set
     app.reader_lost = False
     app.session.wipe()
@@ -305,6 +330,7 @@ async def stage(pilot: Any, case: Case, lang: str) -> None:
     app.theme = "textual-dark"  # the class default was read from TEXTUAL_THEME when textual was imported
     prepare(app, case, lang)
     case.show(app)
+    app.backend.drawing = True  # type: ignore[attr-defined]  # from here on the screens only draw
     await pilot.pause()
     if case.then is not None:
         case.then(app)
