@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functional.conftest import Kiosk
 from kiosk.session import Step
 from screens.messages import reason_text
+from tests.support.pilot import Kiosk
 
 
 async def test_status_tick_right_after_a_switch(kiosk: Kiosk) -> None:

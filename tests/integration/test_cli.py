@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from services import CentralServer
 
 from kiosk.central.demo import run_demo
+from tests.support.services import CentralServer
 
 
 def kiosk(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:

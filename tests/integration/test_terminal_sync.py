@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Central, add_person
 from sqlalchemy import create_engine, event, func, select
 
 from kiosk.central.models import Binding
@@ -16,6 +15,7 @@ from kiosk.store.db import StoreModeError, check_mode
 from kiosk.store.repository import BindDraft, Store, SubmissionRefused, UnbindDraft
 from kiosk.sync.client import terminal_client
 from kiosk.sync.worker import SyncWorker
+from tests.support.central import Central, add_person
 
 
 def _config(central: Central, tmp_path: Path, url: str | None = None) -> Config:

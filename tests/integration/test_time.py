@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import KIOSK_ID, prepare_database
 from fastapi.testclient import TestClient
 
 from kiosk.central.app import CentralSettings, create_app
 from kiosk.central.seed import SyntheticPerson
 from kiosk.sync.client import KioskAuth
+from tests.support.central import KIOSK_ID, prepare_database
 
 
 class Clock:

@@ -19,9 +19,8 @@ from kiosk.config import SyncConfig
 from kiosk.store.repository import Store
 from kiosk.sync.client import terminal_client
 from kiosk.sync.worker import SyncWorker
-
-from .fault_proxy import FAULTS, FaultProxy
-from .reliability_support import (
+from tests.support.fault_proxy import FAULTS, FaultProxy
+from tests.support.reliability import (
     add_couples,
     assert_exactly_once,
     draft,
