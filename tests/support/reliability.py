@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kiosk.central.models import Binding, ClientRequest, Person
 from kiosk.config import Config, StoreConfig, SyncConfig, TerminalConfig
@@ -194,8 +194,3 @@ def outbox_attempts(store: Store) -> Counter[int]:
 
     with store.sessions() as db:
         return Counter(int(a) for a in db.scalars(select(OutboxItem.attempts)))
-
-
-def count_bindings(central: Central) -> int:
-    with central.sessions()() as db:
-        return int(db.scalar(select(func.count()).select_from(Binding)) or 0)

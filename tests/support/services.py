@@ -451,10 +451,6 @@ class CentralServer:
         self.stop()
         return self.start()
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def __enter__(self) -> CentralServer:
         return self.start()
 
