@@ -4,8 +4,8 @@ measured in the same run.
 
     python benchmarks/card_read.py [--cycles 20] [--reads 50] [--jitter 0.5] [--json FILE]
 
-pcscd comes from `tests/pcsc_stack.py` (`Pcscd.acquire()`): the one `.ci/run` started, one already running,
-or a new one this process starts (as root) and stops at the end. About a minute with the defaults.
+pcscd comes from `tests/support/pcsc_stack.py` (`Pcscd.acquire()`): the one `.ci/run` started, one already
+running, or a new one this process starts (as root) and stops at the end. About a minute with the defaults.
 
 1. **pcscd's detection floor** (the baseline of 2). A watcher in its own process (this script with
    `--watch`, one PC/SC context, a bare `SCardGetStatusChange` loop on "Virtual PCD 00 00") stamps the
@@ -56,9 +56,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-for _p in (REPO_ROOT, REPO_ROOT / "tests"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
+if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/X.py`: import `benchmarks.*`, `tests.support`
+    sys.path.insert(0, str(REPO_ROOT))
 
 from machine import machine_load  # noqa: E402 - benchmarks/machine.py, next to this script
 from smartcard import scard  # noqa: E402
@@ -186,11 +185,10 @@ class Watcher:
 
 
 def make_card(key: str = "1", **kw: Any) -> Any:
-    from pcsc_stack import PORTS
-
     from devices.reader import Slot
     from devices.virtual_card import CardApplet, VirtualCard
     from kiosk.demo import card_person
+    from tests.support.pcsc_stack import PORTS
 
     person, generation, _locked = card_person(key, people=60)
     if "name" in kw:
@@ -200,7 +198,7 @@ def make_card(key: str = "1", **kw: Any) -> Any:
 
 
 def reader_empty() -> None:
-    from pcsc_stack import card_in
+    from tests.support.pcsc_stack import card_in
 
     wait_until(lambda: card_in(HOLDER) is False, 10, f"{HOLDER} to be empty")
 
@@ -232,13 +230,12 @@ def floor_phase(watcher: Watcher, cycles: int, warmup: int, jitter: float, rng: 
 
 
 async def kiosk_phase(watcher: Watcher, cycles: int, warmup: int, jitter: float, rng: random.Random) -> dict:
-    from pcsc_stack import RELATIVE_READER, card_in
-
     from devices.pcsc import PcscReader
     from kiosk.config import KioskConfig
     from kiosk.demo import build_demo
     from kiosk.session import Step
     from screens.app import KioskApp
+    from tests.support.pcsc_stack import RELATIVE_READER, card_in
 
     t_build = time.perf_counter()
     world = build_demo(people=60)
@@ -341,9 +338,8 @@ async def kiosk_phase(watcher: Watcher, cycles: int, warmup: int, jitter: float,
 
 
 def apdu_counts() -> list[dict[str, Any]]:
-    from pcsc_stack import RELATIVE_READER, card_in
-
     from devices.pcsc import PcscReader
+    from tests.support.pcsc_stack import RELATIVE_READER, card_in
 
     variants = [
         ("2nd gen, T=1", "1", {"t0": False}, 2),
@@ -385,10 +381,9 @@ def apdu_counts() -> list[dict[str, Any]]:
 
 
 def read_vs_transmit(reads: int, warmup: int) -> dict[str, Any]:
-    from pcsc_stack import RELATIVE_READER, card_in
-
     from devices.pcsc import PcscReader
     from devices.sscard import EF05, REC_CARD_NO, apdu_read_record
+    from tests.support.pcsc_stack import RELATIVE_READER, card_in
 
     reader_empty()
     card = make_card("1", t0=False)
@@ -469,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             return watch(args.watch)
         return 0
 
-    from pcsc_stack import Pcscd
+    from tests.support.pcsc_stack import Pcscd
 
     clock = time.get_clock_info("perf_counter")
     if "CLOCK_MONOTONIC" not in clock.implementation:

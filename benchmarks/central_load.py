@@ -53,13 +53,11 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-for _p in (REPO_ROOT, REPO_ROOT / "tests"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
+if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/X.py`: import `benchmarks.*`, `tests.support`
+    sys.path.insert(0, str(REPO_ROOT))
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
-from services import CentralServer, Postgres, _conninfo, fresh_database  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from benchmarks.bare_insert_app import URL_ENV, create_schema  # noqa: E402
@@ -69,6 +67,7 @@ from kiosk.central.models import ConsentLetter, Person  # noqa: E402
 from kiosk.central.seed import load_reference_data  # noqa: E402
 from kiosk.domain.idnumber import make_id_number  # noqa: E402
 from kiosk.sync.client import central_client  # noqa: E402
+from tests.support.services import CentralServer, Postgres, _conninfo, fresh_database  # noqa: E402
 
 AREA = "371500"  # Liaocheng: verification "none", max 6 relatives per holder, letter sd-family-aid v1
 COUNTY = "371502"
@@ -84,7 +83,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class DurablePostgres(Postgres):
-    """tests/services.py's Postgres, but started with PostgreSQL's durable defaults.
+    """tests/support/services.py's Postgres, but started with PostgreSQL's durable defaults.
 
     The test helper turns fsync, synchronous_commit and full_page_writes off for speed; a benchmark of
     writes must pay for the commit flush like production does. The options are dropped from the

@@ -8,7 +8,7 @@ What it does, all on this machine (127.0.0.1 only), in about 5 minutes with the 
 the 10,000 binding writes at central, one at a time; longer when the machine is busy):
 
 1. starts a private PostgreSQL with its durable defaults (fsync, synchronous_commit and full_page_writes
-   on; tests/services.py turns them off, this script does not, and checks them with SHOW), creates a
+   on; tests/support/services.py turns them off, this script does not, and checks them with SHOW), creates a
    fresh database, runs central's migrations, loads the areas and letters and registers one kiosk;
 2. inserts, in bulk, one distinct holder/relative pair per request to send, all insured in Liaocheng
    (371500: verification "none"): a 310-insured holder and a spouse (relation 10), each person in exactly
@@ -52,14 +52,12 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-for _p in (REPO_ROOT, REPO_ROOT / "tests"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
+if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/X.py`: import `benchmarks.*`, `tests.support`
+    sys.path.insert(0, str(REPO_ROOT))
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from machine import machine_load  # noqa: E402 - benchmarks/machine.py, next to this script
-from services import CentralServer, Postgres, _conninfo, fresh_database  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from kiosk.central.auth import register_kiosk  # noqa: E402
@@ -72,6 +70,7 @@ from kiosk.store.models import CachedArea, Submission  # noqa: E402
 from kiosk.store.repository import BindDraft, Store  # noqa: E402
 from kiosk.sync.client import central_client  # noqa: E402
 from kiosk.sync.worker import SyncWorker  # noqa: E402
+from tests.support.services import CentralServer, Postgres, _conninfo, fresh_database  # noqa: E402
 
 AREA = "371500"  # Liaocheng: verification "none", letter sd-family-aid v1
 COUNTY = "371502"
@@ -88,8 +87,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class DurablePostgres(Postgres):
-    """tests/services.py's Postgres without the options that trade durability for speed: the commit of a
-    binding must pay for its WAL flush as in production. Checked with SHOW after the start."""
+    """tests/support/services.py's Postgres without the options that trade durability for speed: the commit
+    of a binding must pay for its WAL flush as in production. Checked with SHOW after the start."""
 
     FAST_OPTS = (" -c fsync=off", " -c synchronous_commit=off", " -c full_page_writes=off")
 

@@ -181,7 +181,6 @@ class Supervisor(threading.Thread):
         self.present: dict[str, bytes] = {}  # reader name -> ATR of the card in it
         self.healthy = False
         self.looked = threading.Event()  # first look done (lost or not): `subscribe` waits for it
-        self.restarts = 0  # how many times the context was re-established after pcscd went away
         self._halt = threading.Event()
         self._ctx: int | None = None
 
@@ -264,8 +263,6 @@ class Supervisor(threading.Thread):
     def _context_failed(self, hr: int) -> None:
         log.warning("pcscd connection failed: %s", error_text(hr))
         self._release()
-        if _hr(hr) in SERVICE_GONE:
-            self.restarts += 1
         self._lose(f"pcscd: {error_text(hr)}")
         self._halt.wait(self.retry_s)
 

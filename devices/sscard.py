@@ -80,10 +80,6 @@ def apdu_verify(pin: str) -> bytes:
     return bytes([0x00, 0x20, 0x00, 0x00, 0x03]) + bytes.fromhex(pin)
 
 
-def describe_sw(sw: int) -> str:
-    return f"{sw:04X}"
-
-
 def redact(apdu: bytes) -> str:
     """The APDU as hex for the debug log, with a VERIFY's PIN bytes replaced."""
     if len(apdu) >= 5 and apdu[1] == 0x20:
@@ -139,12 +135,6 @@ class Authenticator(Protocol):
 
     def authenticate(self, channel: Channel) -> bool:
         """Return True when the card now lets EF06 be read."""
-
-
-@dataclass(frozen=True, slots=True)
-class Tlv:
-    tag: int
-    value: bytes
 
 
 def parse_record(record: bytes, expected_tag: int) -> bytes:

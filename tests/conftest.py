@@ -5,8 +5,9 @@ PostgreSQL comes from ``KIOSK_TEST_PG_URL`` (``.ci/run`` starts one server for t
 otherwise the session starts a private server if the binaries are on the machine. When neither works the
 tests that need it are skipped, or fail when ``KIOSK_REQUIRE_SERVICES=1`` (as in CI).
 
-Helpers live in ``tests/services.py``; import them in tests as ``from services import ...`` (pytest puts
-``tests/`` on ``sys.path`` for this conftest).
+Helpers live in the ``tests.support`` package; tests import them from there, never from a conftest. The
+fixtures of its modules (``central``, and the Pilot ``world`` and ``kiosk``) are registered here for the
+whole suite.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import pytest
-from services import (
+
+from tests.support.services import (
     CentralServer,
     ServiceUnavailable,
     check_postgres,
@@ -25,6 +27,8 @@ from services import (
     fresh_database,
     start_postgres,
 )
+
+pytest_plugins = ["tests.support.central", "tests.support.pilot"]
 
 PG_URL_ENV = "KIOSK_TEST_PG_URL"
 REQUIRE_ENV = "KIOSK_REQUIRE_SERVICES"
@@ -106,13 +110,13 @@ def central_server(database_url: str, tmp_path: os.PathLike[str]) -> Iterator[Ce
         server.stop()
 
 
-# --- the PC/SC stack: pcscd + vpcd + virtual cards (tests/pcsc_stack.py) ---------------------------------
+# --- the PC/SC stack: pcscd + vpcd + virtual cards (tests/support/pcsc_stack.py) -------------------------
 
 
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[Any]:
     """The run's pcscd with vpcd's two virtual readers (started by `.ci/run`, or by this session)."""
-    from pcsc_stack import Pcscd
+    from tests.support.pcsc_stack import Pcscd
 
     try:
         daemon = Pcscd.acquire()
@@ -128,10 +132,9 @@ def pcscd() -> Iterator[Any]:
 def vcards(pcscd: Any) -> Iterator[Callable[..., Any]]:
     """Make virtual cards: `vcards(applet, slot)` returns an (uninserted) VirtualCard for that slot's
     reader. Every card is pulled out at the end, and the test waits until pcscd sees the readers empty."""
-    from pcsc_stack import PORTS, READERS, card_in, wait_for
-
     from devices.reader import Slot
     from devices.virtual_card import VirtualCard
+    from tests.support.pcsc_stack import PORTS, READERS, card_in, wait_for
 
     made: list[VirtualCard] = []
 

@@ -1,1 +1,1 @@
-"""The terminal's link to the central service: the signed HTTP client (and, later, the outbox worker)."""
+"""The terminal's link to the central service: the signed HTTP client and the outbox's sync worker."""

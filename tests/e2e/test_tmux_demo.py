@@ -493,11 +493,10 @@ def test_the_production_kiosk_binds_with_a_card_in_pcscd(term: Terminal, tmp_pat
     """`python -m kiosk --config kiosk.toml` with `reader = "pcsc"`, as in a hall: central runs apart
     (`kiosk central serve`, provisioned with `central seed` and `add-kiosk`), the card sits in vpcd's reader
     of the real pcscd, and a citizen binds her father by keys and taps."""
-    from services import CentralServer
-
     from devices.virtual_card import CardApplet
     from kiosk.demo import card_person
     from kiosk.staff import hash_pin
+    from tests.support.services import CentralServer
 
     def kiosk_cmd(*args: str) -> str:
         done = subprocess.run(

@@ -1,1 +1,1 @@
-"""Pilot tests of the kiosk app (a package, so its conftest is `functional.conftest`, not `conftest`)."""
+"""Pilot tests of the kiosk app on the demo world (the fixtures come from ``tests.support.pilot``)."""

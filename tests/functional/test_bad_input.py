@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from functional.conftest import STAFF_PIN, Kiosk
 from kiosk.session import Step
 from screens.overlays import IdleWarning, StaffPin
 from screens.start import MessageScreen
+from tests.support.pilot import STAFF_PIN, Kiosk
 
 
 async def test_wrong_pin_shows_tries_left_then_blocks(kiosk: Kiosk) -> None:

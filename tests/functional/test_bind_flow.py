@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from functional.conftest import Kiosk
 from kiosk.central.db import make_engine, make_sessionmaker
 from kiosk.central.models import Binding
 from kiosk.session import Step
+from tests.support.pilot import Kiosk
 
 
 def _central_bindings(k: Kiosk, holder_psn_no: str) -> list[Binding]:

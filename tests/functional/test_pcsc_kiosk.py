@@ -8,16 +8,16 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from pcsc_stack import HOLDER_READER, RELATIVE_READER
 
 from devices.reader import Slot
 from devices.virtual_card import CardApplet
-from functional.conftest import STAFF_HASH, Kiosk
 from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld, card_person
 from kiosk.session import Step
 from screens.app import KioskApp
 from screens.messages import reason_text
+from tests.support.pcsc_stack import HOLDER_READER, RELATIVE_READER
+from tests.support.pilot import STAFF_HASH, Kiosk
 
 pytestmark = [pytest.mark.xdist_group("pcscd"), pytest.mark.timeout(180)]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from devices.reader import CardData, Slot
 from devices.simulated import SimulatedCard
-from functional.conftest import Kiosk
 from kiosk.central.seed import SyntheticPerson
 from kiosk.session import Step
 from screens.messages import reason_text
 from screens.overlays import RelativePin
+from tests.support.pilot import Kiosk
 
 
 def _card(p: SyntheticPerson) -> SimulatedCard:

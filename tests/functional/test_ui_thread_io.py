@@ -10,10 +10,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from functional.conftest import Kiosk
 from kiosk.services import Backend
 from kiosk.session import Step
 from kiosk.store.repository import Store
+from tests.support.pilot import Kiosk
 
 
 def _watch(obj: object, cls: type, on_ui_thread: list[str]) -> None:

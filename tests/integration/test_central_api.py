@@ -7,9 +7,9 @@ import uuid
 
 import httpx
 import pytest
-from conftest import Central, add_binding, add_person, bind_body
 
 from kiosk.signing import signed_headers
+from tests.support.central import Central, add_binding, add_person, bind_body
 
 
 def _code(central: Central, phone: str) -> str:

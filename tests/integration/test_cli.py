@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from services import CentralServer
 
 from kiosk import cli
 from kiosk.central.demo import run_demo
 from kiosk.staff import check_pin, is_pin_hash
+from tests.support.services import CentralServer
 
 
 def kiosk(

@@ -7,10 +7,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import Central, add_binding, add_person, bind_body
 from sqlalchemy import func, select
 
 from kiosk.central.models import Binding, Person, UsageRecord
+from tests.support.central import Central, add_binding, add_person, bind_body
 
 PARALLEL = 16
 

@@ -36,7 +36,6 @@ from typing import Any, Literal
 import pytest
 import requests
 import schemathesis
-from conftest import KIOSK_ID, Central
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from requests.auth import AuthBase
@@ -46,6 +45,7 @@ from schemathesis.errors import FailureGroup
 
 from kiosk.central.seed import SyntheticPerson
 from kiosk.signing import signed_headers
+from tests.support.central import KIOSK_ID, Central
 
 pytestmark = pytest.mark.slow
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pcsc_stack import HOLDER_READER, READERS, card_in, wait_for
 
 from devices.reader import CardError, CardEvent, CardEventKind, Slot
 from devices.virtual_card import CardApplet, Fault, expired
 from kiosk.demo import card_person
+from tests.support.pcsc_stack import HOLDER_READER, READERS, card_in, wait_for
 
 pytestmark = [pytest.mark.xdist_group("pcscd"), pytest.mark.timeout(120)]
 

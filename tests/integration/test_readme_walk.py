@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from services import free_port
+
+from tests.support.services import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 HEADING = "### Seeing bindings made and revoked by hand"

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Central, add_person
 from sqlalchemy import create_engine, event, func, select
 
 from kiosk.central.models import Binding
@@ -16,6 +15,8 @@ from kiosk.store.db import StoreModeError, check_mode
 from kiosk.store.repository import BindDraft, Store, SubmissionRefused, UnbindDraft
 from kiosk.sync.client import terminal_client
 from kiosk.sync.worker import SyncWorker
+from tests.support.central import Central, add_person
+from tests.support.clock import Clock
 
 
 def _config(central: Central, tmp_path: Path, url: str | None = None) -> Config:
@@ -143,23 +144,34 @@ def test_offline_queue_is_bounded_by_the_areas_policy(central: Central, tmp_path
 
 
 def test_unreachable_central_backs_off_and_keeps_everything(central: Central, tmp_path: Path) -> None:
+    """The retry waits for the backoff on the store's clock, which only the test moves: on a machine too
+    busy to run two cycles within the backoff the assertions mean the same."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     config = _config(central, tmp_path)
-    store = Store.open(config.store)
+    clock = Clock()
+    store = Store.open(config.store, clock)
     with terminal_client(config) as client:
         SyncWorker(store, client, config.sync).run_once()
     sub = store.submit_bind(_draft(central, "X", "11010519491231002X", "51"), online=False)
+    # rng 1.0: the jitter at its top, so the first backoff is exactly backoff_base_s
+    first_backoff = config.sync.backoff_base_s
     with terminal_client(_config(central, tmp_path, dead)) as client:
-        worker = SyncWorker(store, client, config.sync)
+        worker = SyncWorker(store, client, config.sync, rng=lambda: 1.0)
         report = worker.run_once()
         assert not report.online and report.retry_later == 1 and "unreachable" in (report.error or "")
-        assert worker.run_once().sent == 0  # not due again before the backoff
+        clock.advance(seconds=first_backoff * 0.99)
+        assert store.due() == [] and worker.run_once().sent == 0  # not due again before the backoff
+        clock.advance(seconds=first_backoff * 0.02)
+        (again,) = store.due()
+        assert (again.request_id, again.attempts) == (sub.request_id, 1)
+        assert worker.run_once().retry_later == 1  # tried again, still unreachable: the next, longer wait
+        assert store.due() == []
     assert store.get(sub.request_id).status == "pending"  # type: ignore[union-attr]
-    assert store.due() == [] and store.queue_stats()[0] == 1
+    assert store.queue_stats()[0] == 1
     store.close()
 
 

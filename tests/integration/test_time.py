@@ -13,23 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import KIOSK_ID, prepare_database
 from fastapi.testclient import TestClient
 
 from kiosk.central.app import CentralSettings, create_app
 from kiosk.central.seed import SyntheticPerson
 from kiosk.sync.client import KioskAuth
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+from tests.support.central import KIOSK_ID, prepare_database
+from tests.support.clock import Clock
 
 
 @pytest.fixture

@@ -1,2 +1,2 @@
-"""Reliability tests of the terminal side (a package, so its conftest does not take the name `conftest`
-from the integration suite, whose modules do `from conftest import ...`)."""
+"""Reliability tests of the terminal side: kill -9 of a committing process, network faults between the sync
+worker and central, central killed mid-sync, late rejections (helpers in ``tests.support.reliability``)."""

@@ -31,9 +31,8 @@ from kiosk.store.models import Submission
 from kiosk.store.repository import Store
 from kiosk.sync.client import terminal_client
 from kiosk.sync.worker import SyncWorker
-
-from .fault_proxy import FaultProxy
-from .reliability_support import (
+from tests.support.fault_proxy import FaultProxy
+from tests.support.reliability import (
     add_couples,
     assert_exactly_once,
     draft,

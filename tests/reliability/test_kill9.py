@@ -32,8 +32,7 @@ import pytest
 
 from kiosk.store.crypto import FieldCipher
 from kiosk.store.repository import Store
-
-from .reliability_support import AREA, REPO_ROOT, area_policy
+from tests.support.reliability import AREA, REPO_ROOT, area_policy
 
 COMMITTER = Path(__file__).with_name("committer.py")
 FORKED_KILLS = 200

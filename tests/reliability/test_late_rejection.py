@@ -24,9 +24,8 @@ from kiosk.store.models import OutboxItem
 from kiosk.store.repository import BindDraft, Store
 from kiosk.sync.client import terminal_client
 from kiosk.sync.worker import SyncWorker
-
-from .fault_proxy import FaultProxy
-from .reliability_support import AREA, add_people, central_answers, central_bindings, terminal_config
+from tests.support.fault_proxy import FaultProxy
+from tests.support.reliability import AREA, add_people, central_answers, central_bindings, terminal_config
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

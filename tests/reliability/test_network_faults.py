@@ -19,9 +19,9 @@ from kiosk.config import SyncConfig
 from kiosk.store.repository import Store
 from kiosk.sync.client import terminal_client
 from kiosk.sync.worker import SyncWorker
-
-from .fault_proxy import FAULTS, FaultProxy
-from .reliability_support import (
+from tests.support.clock import Clock
+from tests.support.fault_proxy import FAULTS, FaultProxy
+from tests.support.reliability import (
     add_couples,
     assert_exactly_once,
     draft,
@@ -45,9 +45,9 @@ MAX_FAULTY_CYCLES = 400
 PHASE_DEADLINE_S = 60.0
 
 
-def _cycle(worker: SyncWorker) -> None:
+def _cycle(worker: SyncWorker, clock: Clock) -> None:
     worker.run_once()
-    time.sleep(0.06)  # longer than backoff_max_s: whatever failed is due again next cycle
+    clock.advance(seconds=worker.config.backoff_max_s)  # whatever failed is due again next cycle
 
 
 def test_network_faults_lose_nothing_and_bind_nothing_twice(central: Any, tmp_path: Path) -> None:
@@ -58,7 +58,8 @@ def test_network_faults_lose_nothing_and_bind_nothing_twice(central: Any, tmp_pa
     ).start()
     sync = SyncConfig(interval_s=0.05, backoff_base_s=0.01, backoff_max_s=0.05, timeout_s=TIMEOUT_S)
     config = terminal_config(central, tmp_path, url=proxy.url, sync=sync)
-    store = Store.open(config.store)
+    clock = Clock()  # the store's: the backoff passes when a cycle ends, not when the machine gets to it
+    store = Store.open(config.store, clock)
     started = time.monotonic()
     try:
         with terminal_client(config) as client:
@@ -78,14 +79,14 @@ def test_network_faults_lose_nothing_and_bind_nothing_twice(central: Any, tmp_pa
                 and faulty_cycles < MAX_FAULTY_CYCLES
                 and time.monotonic() < deadline
             ):
-                _cycle(worker)
+                _cycle(worker, clock)
                 faulty_cycles += 1
             proxy.set_faults(None)
 
             clean_cycles = 0
             deadline = time.monotonic() + PHASE_DEADLINE_S
             while store.queue_stats()[0] and time.monotonic() < deadline:
-                _cycle(worker)
+                _cycle(worker, clock)
                 clean_cycles += 1
             assert worker.run_once().sent == 0  # nothing left to send
     finally:

@@ -1,1 +1,1 @@
-"""Screen snapshots: a package, so this conftest never shadows the `conftest` other folders import."""
+"""Screen snapshots of the kiosk app on a fixed, offline world."""

@@ -7,7 +7,7 @@ so every snapshot would drift. Everything the screens draw comes from the consta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -22,8 +22,7 @@ from kiosk.store.models import CachedLetter, Submission
 from screens.app import KioskApp
 from screens.i18n import set_language
 from screens.widgets.demo import DemoPanel
-
-AREA = "330100"
+from tests.support.fixed_world import AREA, MakeKiosk
 
 # The area with every close relative allowed: the longest relationship grid a screen has to hold.
 POLICY = AreaPolicy(
@@ -221,9 +220,6 @@ DEMO_SMS = "【医保家庭共济】验证码 ******，5 分钟内有效。"
 def _frozen_clock() -> float:
     """The idle timer never advances: no countdown appears unless a test pushes one."""
     return 0.0
-
-
-MakeKiosk = Callable[..., KioskApp]
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,7 @@ from kiosk.store.models import Submission
 from screens.app import KioskApp
 from screens.i18n import set_language
 from screens.overlays import IdleWarning, RelativePin
-
-from .conftest import AREA, MakeKiosk
+from tests.support.fixed_world import AREA, MakeKiosk
 
 Setup = Callable[[KioskApp], None]
 

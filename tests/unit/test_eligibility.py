@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _factories import LISHUI, TODAY, holder, make_policy, relative, years_before
 
 from kiosk.domain.eligibility import (
     MIN_GENERATION_GAP_YEARS,
@@ -26,6 +25,7 @@ from kiosk.domain.eligibility import (
 from kiosk.domain.errors import DomainError, Ineligible
 from kiosk.domain.policy import AreaPolicy
 from kiosk.domain.relations import ALL_CLOSE_RELATIVES, Sex
+from tests.support.factories import LISHUI, TODAY, holder, make_policy, relative, years_before
 
 M, F = Sex.MALE, Sex.FEMALE
 HOLDER_BIRTH = dt.date(1970, 6, 15)  # the factory holder

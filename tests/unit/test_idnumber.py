@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 import pytest
-from _factories import REAL_AREA_CODES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
@@ -14,6 +13,7 @@ from stdnum.cn import ric
 from kiosk.domain.errors import DomainError, InvalidIdNumber
 from kiosk.domain.idnumber import IdNumber, age_on, check_partial_id, make_id_number, parse_id_number
 from kiosk.domain.relations import Sex
+from tests.support.factories import REAL_AREA_CODES
 
 GB_EXAMPLE = "11010519491231002X"  # the standard's own example: 北京朝阳, 1949-12-31, female
 GB_EXAMPLE_2 = "440524188001010014"  # the standard's second example: 汕头潮阳县, 1880-01-01, male

@@ -6,12 +6,12 @@ import datetime as dt
 import re
 
 import pytest
-from _factories import REAL_AREA_CODES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.domain.idnumber import make_id_number
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name, mask_phone, redact_text
+from tests.support.factories import REAL_AREA_CODES
 
 EIGHT_DIGITS = re.compile(r"\d{8,}")
 

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from _factories import LISHUI, make_policy, policy_dict
 
 from kiosk.domain.errors import DomainError, PolicyError
 from kiosk.domain.policy import (
@@ -21,6 +20,7 @@ from kiosk.domain.policy import (
     parse_policy,
 )
 from kiosk.domain.relations import ALL_CLOSE_RELATIVES
+from tests.support.factories import LISHUI, make_policy, policy_dict
 
 FIELDS = [f.name for f in dataclasses.fields(AreaPolicy)]
 STR_FIELDS = ["admdvs", "name_zh", "name_en"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from _factories import make_policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.domain.settlement import HolderShare, Settlement, format_fen, settle
+from tests.support.factories import make_policy
 
 YUAN = 100
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from _factories import LISHUI, policy_dict
 
 from kiosk import api
 from kiosk.api import Reason
@@ -22,6 +21,7 @@ from kiosk.services import Backend, CentralFault, CentralOffline, CentralRefused
 from kiosk.session import Session, SessionError, Step
 from kiosk.store.repository import BindDraft, Store, UnbindDraft
 from kiosk.sync.worker import SyncWorker
+from tests.support.factories import LISHUI, policy_dict
 
 Handler = Callable[[httpx.Request], httpx.Response]
 LETTER_SHA = "a" * 64

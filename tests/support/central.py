@@ -1,4 +1,8 @@
-"""A seeded central service on a real uvicorn (SQLite and PostgreSQL), and a signed client for it."""
+"""A seeded central service on a real uvicorn (SQLite and PostgreSQL), and a signed client for it.
+
+Also the registry edits tests make by hand (a person, a binding) and the body of a bind request. The
+``central`` fixture is registered for the whole suite by ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from services import CentralServer
 
 from kiosk.central.auth import register_kiosk
 from kiosk.central.db import make_engine, make_sessionmaker, upgrade
@@ -26,6 +29,7 @@ from kiosk.central.seed import (
 )
 from kiosk.domain.idnumber import make_id_number
 from kiosk.sync.client import central_client
+from tests.support.services import CentralServer
 
 KIOSK_ID = "test-kiosk-01"
 LETTER = {"letter_id": "zj-family-aid", "letter_version": 2}

@@ -30,7 +30,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 PG_USER = "postgres"
 # Unix socket paths are limited to 107 bytes; keep the server's temp dir short.
@@ -450,10 +450,6 @@ class CentralServer:
         """Stop (gracefully) and start again on the same port with the same database."""
         self.stop()
         return self.start()
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def __enter__(self) -> CentralServer:
         return self.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -80,8 +81,11 @@ class Kiosk:
     async def to_relative_step(self, relation_code: str) -> None:
         await self.click("#bind")
         self.app.screen.query_one("#letter").scroll_end(animate=False)
-        await self.pilot.pause(0.3)
-        await self.settle()
+        agree = self.app.screen.query_one("#agree")
+        deadline = time.monotonic() + 30  # generous: only a hung screen takes this long
+        while agree.disabled:  # the screen looks for the letter's end on its own timer, however late it runs
+            assert time.monotonic() < deadline, "'I have read and agree' stayed disabled at the letter's end"
+            await self.pilot.pause(0.05)
         await self.click("#agree")
         area = self.app.session.area_choices()[0]
         await self.click(f"#area-{area}")

@@ -21,9 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from services import ServiceUnavailable
-
 from devices.reader import Slot
+from tests.support.services import ServiceUnavailable
 
 HOLDER_READER = "Virtual PCD 00 00"
 RELATIVE_READER = "Virtual PCD 00 01"

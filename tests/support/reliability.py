@@ -1,50 +1,27 @@
-"""Shared pieces of the reliability tests: the integration suite's seeded central, people in bulk, a
-provisioned terminal (store + signed client + sync worker) and the two-sided ledger checks.
-
-The integration conftest is loaded here under its own module name: pytest imports every conftest of a
-package-less test folder as ``conftest``, so ``from conftest import ...`` would be ambiguous.
+"""Shared pieces of the reliability tests: people in bulk, a provisioned terminal (store + signed client +
+sync worker) and the two-sided ledger checks, around the seeded central of ``tests.support.central``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kiosk.central.models import Binding, ClientRequest, Person
 from kiosk.config import Config, StoreConfig, SyncConfig, TerminalConfig
 from kiosk.domain.idnumber import make_id_number
 from kiosk.store.repository import BindDraft, Store
+from tests.support.central import KIOSK_ID, Central
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AREA = "371500"  # Liaocheng: verification "none", so a binding needs no SMS code
 COUNTY = "371502"
-
-
-def _load_integration_conftest() -> Any:
-    name = "kiosk_integration_conftest"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = REPO_ROOT / "tests" / "integration" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_integration = _load_integration_conftest()
-Central = _integration.Central
-KIOSK_ID: str = _integration.KIOSK_ID
-central_fixture = _integration.central  # re-exported by this folder's conftest as `central`
 
 
 def area_policy(admdvs: str = AREA) -> dict[str, Any]:
@@ -65,7 +42,7 @@ class Pair:
     relation_code: str
 
 
-def add_people(central: Any, rows: list[tuple[str, int, str]]) -> dict[str, Person]:
+def add_people(central: Central, rows: list[tuple[str, int, str]]) -> dict[str, Person]:
     """Insert people (psn_no, age, sex) insured in Liaocheng in ONE transaction (the integration helper
     opens an engine per person, which PostgreSQL's connection limit does not survive for 200 people).
     ID numbers are built to be valid and not to collide with the seeded registry."""
@@ -107,7 +84,7 @@ def add_people(central: Any, rows: list[tuple[str, int, str]]) -> dict[str, Pers
     return out
 
 
-def add_couples(central: Any, n: int, tag: str) -> list[Pair]:
+def add_couples(central: Central, n: int, tag: str) -> list[Pair]:
     """n distinct holder (man, 45) / relative (his wife, 43) pairs: each may bind once (relation 10)."""
     rows: list[tuple[str, int, str]] = []
     for i in range(n):
@@ -121,7 +98,7 @@ def add_couples(central: Any, n: int, tag: str) -> list[Pair]:
 
 
 def terminal_config(
-    central: Any, tmp_path: Path, *, url: str | None = None, sync: SyncConfig | None = None
+    central: Central, tmp_path: Path, *, url: str | None = None, sync: SyncConfig | None = None
 ) -> Config:
     secret_file = tmp_path / "kiosk.secret"
     secret_file.write_text(central.secret)
@@ -134,7 +111,7 @@ def terminal_config(
     )
 
 
-def draft(central: Any, pair: Pair, letter_sha: str | None = None) -> BindDraft:
+def draft(central: Central, pair: Pair, letter_sha: str | None = None) -> BindDraft:
     sha = letter_sha or central.letter_sha("sd-family-aid", 1)
     return BindDraft(
         pair.holder_psn_no,
@@ -160,7 +137,7 @@ def terminal_rows(store: Store) -> dict[str, tuple[str, str | None, str | None]]
         return {s.request_id: (s.status, s.reason_code, s.binding_id) for s in db.scalars(select(Submission))}
 
 
-def central_bindings(central: Any, holders: list[str]) -> list[tuple[str, str, str, str]]:
+def central_bindings(central: Central, holders: list[str]) -> list[tuple[str, str, str, str]]:
     """(request_id, binding_id, holder, relative) of every binding central holds for these holders."""
     with central.sessions()() as db:
         rows = db.execute(
@@ -171,7 +148,7 @@ def central_bindings(central: Any, holders: list[str]) -> list[tuple[str, str, s
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def central_answers(central: Any, request_ids: list[str]) -> dict[str, int]:
+def central_answers(central: Central, request_ids: list[str]) -> dict[str, int]:
     """request_id → the HTTP status central stored (and replays) for it."""
     with central.sessions()() as db:
         rows = db.execute(
@@ -182,7 +159,7 @@ def central_answers(central: Any, request_ids: list[str]) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-def assert_exactly_once(central: Any, store: Store, pairs: list[Pair]) -> dict[str, int]:
+def assert_exactly_once(central: Central, store: Store, pairs: list[Pair]) -> dict[str, int]:
     """Every terminal submission is accepted once, and central holds exactly one binding per request,
     the same binding the terminal recorded, and no other binding for these holders."""
     terminal = terminal_rows(store)
@@ -217,8 +194,3 @@ def outbox_attempts(store: Store) -> Counter[int]:
 
     with store.sessions() as db:
         return Counter(int(a) for a in db.scalars(select(OutboxItem.attempts)))
-
-
-def count_bindings(central: Any) -> int:
-    with central.sessions()() as db:
-        return int(db.scalar(select(func.count()).select_from(Binding)) or 0)

@@ -1,0 +1,1 @@
+"""The test suite: a package, so every test module and helper has one dotted name (``tests.support...``)."""

@@ -1,0 +1,1 @@
+"""End-to-end: ``kiosk --demo`` driven in a real terminal (tmux)."""
