@@ -227,7 +227,11 @@ class KioskApp(App[None], inherit_bindings=False):
     @on(start.PinScreen.Entered)
     def _card_pin(self, entered: start.PinScreen.Entered) -> None:
         pin = entered.pin
-        self.blocking(lambda: self.session.pin_entered(self.reader.verify_pin(pin)), lambda _: self.go())
+
+        def verify_and_identify() -> None:
+            self.session.pin_entered(self.reader.verify_pin(pin))
+
+        self.blocking(verify_and_identify, lambda _: self.go())
 
     @on(RelativePin.Entered)
     def _relative_pin(self, entered: RelativePin.Entered) -> None:
