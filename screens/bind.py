@@ -145,7 +145,7 @@ class RelativeScreen(KioskScreen):
 
     @on(DigitEntry.Submitted)
     def _submitted(self, event: DigitEntry.Submitted) -> None:
-        if not event.entry.complete:
+        if not event.complete:
             self.show_error_text(self._problem_text("length"))
             return
         self.run_step(partial(self.session.enter_relative, event.value))
@@ -209,7 +209,7 @@ class VerifyScreen(KioskScreen):
                 yield BigButton(_("Send the code"), id="send", variant="primary")
             else:
                 yield Static(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
-                yield DigitEntry(SMS_CODE, display_id="code", id="entry")
+                yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
                 with Horizontal(id="actions"):
                     yield BigButton(_("Send again"), id="send")
                     yield BigButton(_("OK"), id="ok", variant="primary")
@@ -237,7 +237,6 @@ class VerifyScreen(KioskScreen):
 
     @on(DigitEntry.Submitted)
     def _submitted(self, event: DigitEntry.Submitted) -> None:
-        event.entry.clear()  # typed afresh after a wrong code
         self.run_step(partial(self.session.verify_sms, event.value), stay=True)
 
 

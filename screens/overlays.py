@@ -53,7 +53,8 @@ class _PinOverlay(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(_(self.prompt), classes="dialog-title")
-            yield DigitEntry(PIN, display_id="pin", error_line=True, id="entry")
+            # a PIN is typed afresh after every try
+            yield DigitEntry(PIN, display_id="pin", clear_on_submit="always", error_line=True, id="entry")
             with Horizontal(id="actions"):
                 yield BigButton(_("Cancel"), id="cancel")
                 yield BigButton(_("OK"), id="ok", variant="primary")
@@ -68,10 +69,9 @@ class _PinOverlay(ModalScreen[None]):
 
     @on(DigitEntry.Submitted)
     def _submitted(self, event: DigitEntry.Submitted) -> None:
-        event.entry.clear()  # a PIN is typed afresh after every try
-        self.submit(event.value)
+        self.submit(event.value, complete=event.complete)
 
-    def submit(self, pin: str) -> None:
+    def submit(self, pin: str, *, complete: bool) -> None:
         raise NotImplementedError
 
     def show_error_text(self, text: str) -> None:
@@ -88,7 +88,7 @@ class StaffPin(_PinOverlay):
         overlay: StaffPin
         pin: str
 
-    def submit(self, pin: str) -> None:
+    def submit(self, pin: str, *, complete: bool) -> None:
         self.post_message(self.Entered(self, pin))
 
     def wrong_pin(self) -> None:
@@ -108,8 +108,8 @@ class RelativePin(_PinOverlay):
         overlay: RelativePin
         pin: str
 
-    def submit(self, pin: str) -> None:
-        if len(pin) != PIN.length:
+    def submit(self, pin: str, *, complete: bool) -> None:
+        if not complete:
             self.show_error_text(_("The PIN has 6 digits."))
             return
         self.show_error_text("")

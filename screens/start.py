@@ -60,7 +60,7 @@ class PinScreen(KioskScreen):
 
     def body(self) -> ComposeResult:
         yield Static(_("Cover the keypad with your hand. The PIN has 6 digits."), id="hint")
-        yield DigitEntry(PIN, display_id="pin", id="entry")
+        yield DigitEntry(PIN, display_id="pin", clear_on_submit="if_complete", id="entry")
         with Horizontal(id="actions"):
             yield BigButton(_("Cancel"), id="cancel")
             yield BigButton(_("OK"), id="ok", variant="primary")
@@ -79,10 +79,9 @@ class PinScreen(KioskScreen):
 
     @on(DigitEntry.Submitted)
     def _submitted(self, event: DigitEntry.Submitted) -> None:
-        if not event.entry.complete:
+        if not event.complete:
             self.show_error_text(_("The PIN has 6 digits."))
             return
-        event.entry.clear()
         self.post_message(self.Entered(event.value))
 
 

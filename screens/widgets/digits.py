@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -51,6 +52,10 @@ SMS_CODE = DigitFormat(6)
 # grouped 6-8-4 like the digits on the card: area, birth date, sequence and check digit
 ID_NUMBER = DigitFormat(18, x_last=True, groups=(6, 8, 4))
 
+ClearOnSubmit = Literal["never", "always", "if_complete"]
+"""What a submit does to what is typed. It happens at once, in the entry: keys typed right after Enter
+belong to the next try, never to the one being sent."""
+
 
 class DigitEntry(Vertical, can_focus=True):
     """The typed characters (masked or grouped) over an on-screen keypad. It takes focus when mounted, so
@@ -70,10 +75,12 @@ class DigitEntry(Vertical, can_focus=True):
 
     @dataclass
     class Submitted(Message):
-        """Enter was pressed: `value` is what is typed, complete or not (the screen says what is missing)."""
+        """Enter (or the screen's OK) with what was typed, complete or not (the screen says what is
+        missing)."""
 
         entry: DigitEntry
         value: str
+        complete: bool
 
         @property
         def control(self) -> DigitEntry:
@@ -86,13 +93,20 @@ class DigitEntry(Vertical, can_focus=True):
     value: var[str] = var("", init=False)
 
     def __init__(
-        self, fmt: DigitFormat, *, display_id: str, error_line: bool = False, id: str | None = None
+        self,
+        fmt: DigitFormat,
+        *,
+        display_id: str,
+        clear_on_submit: ClearOnSubmit = "never",
+        error_line: bool = False,
+        id: str | None = None,
     ) -> None:
         """`display_id` names the line of typed characters for the screen's stylesheet. `error_line` puts
         an `#error` line between it and the keypad (the overlays have no frame with an error line)."""
         super().__init__(id=id, classes="digit-entry")
         self.format = fmt
         self.display_id = display_id
+        self.clear_on_submit = clear_on_submit
         self.error_line = error_line
 
     @property
@@ -117,11 +131,11 @@ class DigitEntry(Vertical, can_focus=True):
         elif self.format.accepts(self.value, key):
             self.value += key
 
-    def clear(self) -> None:
-        self.value = ""
-
     def submit(self) -> None:
-        self.post_message(self.Submitted(self, self.value))
+        value, complete = self.value, self.complete
+        if self.clear_on_submit == "always" or (self.clear_on_submit == "if_complete" and complete):
+            self.value = ""
+        self.post_message(self.Submitted(self, value, complete))
 
     def watch_value(self, value: str) -> None:
         self.query_one(f"#{self.display_id}", Static).update(self.format.show(value))

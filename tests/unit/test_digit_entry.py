@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from screens.widgets.digits import ID_NUMBER, PIN, SMS_CODE, DigitEntry, DigitFormat
+from screens.widgets.digits import ID_NUMBER, PIN, SMS_CODE, ClearOnSubmit, DigitEntry, DigitFormat
 
 ID = "33010619891102131X"
 
@@ -15,14 +15,15 @@ ID = "33010619891102131X"
 class EntryApp(App[None]):
     """A DigitEntry alone on a screen, recording what it posts."""
 
-    def __init__(self, fmt: DigitFormat) -> None:
+    def __init__(self, fmt: DigitFormat, clear_on_submit: ClearOnSubmit = "never") -> None:
         super().__init__()
         self.fmt = fmt
+        self.clear_on_submit = clear_on_submit
         self.changes: list[str] = []
         self.submitted: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield DigitEntry(self.fmt, display_id="shown", id="entry")
+        yield DigitEntry(self.fmt, display_id="shown", clear_on_submit=self.clear_on_submit, id="entry")
 
     @on(DigitEntry.Changed)
     def _changed(self, event: DigitEntry.Changed) -> None:
@@ -30,7 +31,7 @@ class EntryApp(App[None]):
 
     @on(DigitEntry.Submitted)
     def _submitted(self, event: DigitEntry.Submitted) -> None:
-        self.submitted.append(event.value)
+        self.submitted.append(event.value if event.complete else f"{event.value} (incomplete)")
 
     @property
     def entry(self) -> DigitEntry:
@@ -79,8 +80,37 @@ async def test_keyboard_digits_backspace_and_enter() -> None:
         await pilot.press("backspace", "a", "x")  # letters are not digits, an X is not a PIN's
         assert app.entry.value == "12345" and app.shown() == "● ● ● ● ● ○"
         await pilot.press("enter")
-        assert app.submitted == ["12345"]
+        assert app.submitted == ["12345 (incomplete)"] and app.entry.value == "12345"  # kept: "never"
         assert app.changes == ["1", "12", "123", "1234", "12345", "123456", "12345"]
+
+
+@pytest.mark.parametrize(
+    ("clear_on_submit", "left_after_short", "left_after_full"),
+    [("never", "123", "123456"), ("always", "", ""), ("if_complete", "123", "")],
+)
+async def test_what_a_submit_leaves_typed(
+    clear_on_submit: ClearOnSubmit, left_after_short: str, left_after_full: str
+) -> None:
+    app = EntryApp(PIN, clear_on_submit)
+    async with app.run_test() as pilot:
+        await pilot.press(*"123", "enter")
+        assert app.entry.value == left_after_short
+        await pilot.press("backspace", "backspace", "backspace", *"123456", "enter")
+        assert app.entry.value == left_after_full
+        assert app.submitted[-1] == "123456"
+
+
+async def test_keys_typed_right_after_enter_belong_to_the_next_try() -> None:
+    """Regression: the entry was cleared by the screen once the Submitted message reached it, so digits
+    typed in between (a wrong PIN, then at once the right one) were refused as overflow, then wiped."""
+    app = EntryApp(PIN, "always")
+    async with app.run_test() as pilot:
+        app.entry.focus()
+        await pilot.pause()
+        for key in (*"999999", "enter", *"123456", "enter"):
+            app.entry.post_message(events.Key(key, key if len(key) == 1 else None))  # no pause between
+        await pilot.pause()
+        assert app.submitted == ["999999", "123456"]
 
 
 async def test_keypad_taps_type_delete_and_clear() -> None:
