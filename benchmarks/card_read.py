@@ -234,7 +234,7 @@ async def kiosk_phase(watcher: Watcher, cycles: int, warmup: int, jitter: float,
     from kiosk.config import KioskConfig
     from kiosk.demo import build_demo
     from kiosk.session import Step
-    from screens.app import KioskApp
+    from screens.app import KioskApp, make_app
     from tests.support.pcsc_stack import RELATIVE_READER, card_in
 
     t_build = time.perf_counter()
@@ -268,7 +268,7 @@ async def kiosk_phase(watcher: Watcher, cycles: int, warmup: int, jitter: float,
     # Textual resolves CSS_PATH next to the (sub)class's file
     TimedKiosk.CSS_PATH = str(Path(inspect.getfile(KioskApp)).parent / str(KioskApp.CSS_PATH))
     config = KioskConfig(reader="pcsc", idle_timeout_s=3600, idle_warning_s=20)
-    app = TimedKiosk(world.backend, reader, config)
+    app = make_app(world.backend, reader, config, app_class=TimedKiosk)
     card = make_card("1")
     keys = "in greeted step frame overhead overhead_step overhead_frame event read handoff poll paint out"
     out: dict[str, list[float]] = {k: [] for k in (*keys.split(), "out_attract")}

@@ -30,12 +30,12 @@ from machine import machine_load  # noqa: E402 - benchmarks/machine.py, next to 
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.demo import build_demo  # noqa: E402
 from kiosk.session import Step  # noqa: E402
-from screens.app import KioskApp  # noqa: E402
+from screens.app import make_app  # noqa: E402
 
 
 async def visits(n: int, gap: float, tidy: bool) -> dict[str, Any]:
     world = build_demo(people=60)
-    app = KioskApp(world.backend, world.reader, KioskConfig(reader="simulated"))
+    app = make_app(world.backend, world.reader, KioskConfig(reader="simulated"))
     if not tidy:
         app._tidy_heap = lambda: None  # type: ignore[method-assign]
     pauses: list[float] = []

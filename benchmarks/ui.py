@@ -149,6 +149,11 @@ class Frame:
     tall: bool  # the screen had its breakpoint class (-tall) when the frame was drawn
 
 
+def _call_name(call: Callable[[], Any]) -> str:
+    """A blocking call's name for the timings (a session method bound with partial() gives its own)."""
+    return getattr(getattr(call, "func", call), "__name__", "?")
+
+
 def timed(app_cls: Any) -> Any:
     """A subclass that logs every frame handed to the driver (`app.frames`)."""
 
@@ -187,15 +192,16 @@ class KioskWorld:
         """A KioskApp on this world as `kiosk --demo` builds it (DEMO panel included unless told), with the
         frame log and the timing of its blocking calls. The subclass is made once, so every run gets the
         same class."""
-        from screens.widgets.demo import DemoPanel
+        from screens.app import make_app
 
         self.world.reader._listeners.clear()  # apps from earlier runs of this benchmark
         world = self.world
-        return self.app_class()(
+        return make_app(
             world.backend,
             world.reader,
             self.config,
-            demo_panel=(lambda: DemoPanel(world.reader, world.latest_sms)) if demo_panel else None,
+            demo_sms=world.latest_sms if demo_panel else None,
+            app_class=self.app_class(),
         )
 
     def app_class(self) -> Any:
@@ -207,17 +213,15 @@ class KioskWorld:
         io = self.io_seconds
 
         class Measured(base):  # type: ignore[misc,valid-type]
-            def blocking(
-                self, fn: Callable[[], Any], done: Callable[[Any], None], screen: Any = None
-            ) -> None:
-                def timed_fn() -> Any:
+            def blocking(self, call: Callable[[], Any], done: Callable[[Any], None], **kw: Any) -> None:
+                def timed_call() -> Any:
                     t = time.perf_counter()
                     try:
-                        return fn()
+                        return call()
                     finally:
-                        io.append((getattr(fn, "__name__", "?"), time.perf_counter() - t))
+                        io.append((_call_name(call), time.perf_counter() - t))
 
-                super().blocking(timed_fn, done, screen)
+                super().blocking(timed_call, done, **kw)
 
         Measured.CSS_PATH = base.CSS_PATH
         self._app_class = Measured
@@ -365,8 +369,7 @@ def _run_kiosk_app_only(world_time_file: str) -> None:
     """`kiosk --demo`'s start with the world build (imports, central, seed, store, first sync, hash of
     the staff PIN) timed in-process: what is left is the app's own start."""
     from kiosk.config import load_config
-    from screens.app import KioskApp
-    from screens.widgets.demo import DemoPanel
+    from screens.app import make_app
 
     t0 = time.perf_counter()
     from kiosk.demo import build_demo
@@ -378,9 +381,7 @@ def _run_kiosk_app_only(world_time_file: str) -> None:
         update={"reader": "simulated", "staff_pin_hash": hash_pin(STAFF_PIN)}
     )
     Path(world_time_file).write_text(str(time.perf_counter() - t0))
-    app = KioskApp(
-        world.backend, world.reader, config, demo_panel=lambda: DemoPanel(world.reader, world.latest_sms)
-    )
+    app = make_app(world.backend, world.reader, config, demo_sms=world.latest_sms)
     try:
         app.run()
     finally:

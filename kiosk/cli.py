@@ -616,9 +616,9 @@ def _run_kiosk(config: Config, *, demo: bool, pcsc: bool = False) -> int:
         )
         sync_thread = threading.Thread(target=worker.run_forever, name="sync-worker", daemon=True)
         sync_thread.start()
-        from screens.app import KioskApp
+        from screens.app import make_app
 
-        app = KioskApp(Backend(client, store, worker), reader, config.kiosk)
+        app = make_app(Backend(client, store, worker), reader, config.kiosk)
         try:
             app.run()
         finally:
@@ -627,12 +627,12 @@ def _run_kiosk(config: Config, *, demo: bool, pcsc: bool = False) -> int:
             reader.close()
             client.close()
             store.close()
-        return 0
+        return app.return_code or 0  # non-zero when an error ended the app: the supervisor restarts it
 
+    from devices.reader import CardReader
     from kiosk.demo import build_demo
     from kiosk.staff import hash_pin
-    from screens.app import KioskApp
-    from screens.widgets.demo import DemoPanel
+    from screens.app import make_app
 
     print("Starting the demo (embedded central service, generated people)...", file=sys.stderr)
     world = build_demo()
@@ -641,22 +641,12 @@ def _run_kiosk(config: Config, *, demo: bool, pcsc: bool = False) -> int:
     kiosk_config = config.kiosk.model_copy(
         update={"reader": "pcsc" if pcsc else "simulated", "staff_pin_hash": hash_pin("000000")}
     )
-    if pcsc:
-        reader = _pcsc_reader(kiosk_config)
-        app = KioskApp(
-            world.backend, reader, kiosk_config, demo_panel=lambda: DemoPanel(None, world.latest_sms)
-        )
-    else:
-        app = KioskApp(
-            world.backend,
-            world.reader,
-            kiosk_config,
-            demo_panel=lambda: DemoPanel(world.reader, world.latest_sms),
-        )
+    demo_reader: CardReader = _pcsc_reader(kiosk_config) if pcsc else world.reader
+    app = make_app(world.backend, demo_reader, kiosk_config, demo_sms=world.latest_sms)
     try:
         app.run()
     finally:
         if pcsc:
-            reader.close()
+            demo_reader.close()
         world.close()
-    return 0
+    return app.return_code or 0

@@ -6,25 +6,33 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
-from textual import events
+from textual import events, on, work
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 
-from devices.reader import CardError, CardEvent, CardEventKind, CardReader, Slot
+from devices.reader import CardData, CardError, CardEvent, CardEventKind, CardReader, Slot
+from devices.simulated import SimulatedReader
 from kiosk.config import KioskConfig
 from kiosk.domain.errors import DomainError
 from kiosk.services import Backend
 from kiosk.session import Session, SessionError, Step
 from kiosk.staff import check_pin
 from screens import bind, menu, start
-from screens.i18n import language, set_language
+from screens.base import KioskScreen
+from screens.events import FinishVisit, RunStep, ShowStep, ToggleLanguage
+from screens.i18n import DEFAULT_LANGUAGE, follow, following
 from screens.overlays import IdleWarning, RelativePin, StaffPin
+from screens.widgets.demo import DemoPanel
 
 TIDY_AFTER_S = 1.0  # after a visit ends, before the heap is tidied (the attract screen is drawn first)
+
+Failure = DomainError | CardError
 
 
 @dataclass
@@ -32,6 +40,26 @@ class CardChanged(Message):
     """A card event from the reader's thread, delivered on the UI thread."""
 
     event: CardEvent
+
+
+@dataclass(frozen=True)
+class Job:
+    """A blocking call and what the UI does with its outcome."""
+
+    call: Callable[[], Any]
+    done: Callable[[Any], None]
+    failed: Callable[[Failure], None]
+    visit: int | None
+    """The visit it belongs to; its outcome is dropped once that visit ended. None: it belongs to none."""
+
+
+@dataclass
+class Answered(Message):
+    """A job's outcome, posted by the worker thread."""
+
+    job: Job
+    result: Any = None
+    error: Failure | None = None
 
 
 STEP_SCREENS: dict[Step, Callable[[], Screen[Any]]] = {
@@ -55,13 +83,26 @@ STEP_SCREENS: dict[Step, Callable[[], Screen[Any]]] = {
 
 
 class KioskApp(App[None], inherit_bindings=False):
-    """No way out for a citizen: no inherited bindings (Ctrl+C/Q/Z/\\, Ctrl+P do nothing), no palette."""
+    """No way out for a citizen: no inherited bindings (Ctrl+C/Q/Z/\\, Ctrl+P do nothing), no palette.
+
+    Build it with `make_app`."""
 
     CSS_PATH = "styles/app.tcss"
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
-    BINDINGS: ClassVar[list[Binding]] = [Binding("f12", "staff", "Staff", show=False, id="staff")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f12", "staff", "Staff", show=False, id="staff")]
+    # Textual declares this one as an instance variable, so it cannot be a ClassVar here
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
+
+    queue_length: var[int] = var(0)
+    """Requests stored on this terminal that central has not answered yet (the status line shows them)."""
+    online: var[bool | None] = var(None)
+    """The sync worker's last word on the link to central; None until it has tried."""
+    reader_lost: var[bool] = var(False)
+    """The card reader is gone: the attract screen says so instead of inviting a card."""
+    language: var[str] = var(DEFAULT_LANGUAGE)
+    """The citizen's language: the screens' text (screens.i18n follows this), the session's letter and
+    relation names. Every visit starts in Chinese."""
 
     def __init__(
         self,
@@ -69,7 +110,7 @@ class KioskApp(App[None], inherit_bindings=False):
         reader: CardReader,
         config: KioskConfig,
         *,
-        demo_panel: Callable[[], Any] | None = None,
+        demo_panel: Callable[[], DemoPanel] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -79,39 +120,62 @@ class KioskApp(App[None], inherit_bindings=False):
         self.session = Session(backend)
         self.demo = demo_panel is not None
         self.demo_panel = demo_panel
-        self.reader_lost = False
-        self.queue_length = 0
         self.clock = clock
         self.last_touch = clock()
+        self.visit = 0
+        """Counts visits (a card read, an end): what a worker answers for an earlier visit is dropped."""
+        self.online = backend.online
 
     # --- start, screens, language -------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        set_language("zh-CN")
-        self.reader.subscribe(lambda event: self.post_message(CardChanged(event)))
+        follow(self)  # the screens' gettext lookups now follow `language`
+        self.reader.subscribe(self._card_event)
         self.push_screen(start.AttractScreen())
         self.set_interval(1.0, self.tick)
         self.set_timer(TIDY_AFTER_S, self._tidy_heap)  # start-up's objects too
 
+    def _card_event(self, event: CardEvent) -> None:
+        """Called on the reader's thread: only a message crosses to the UI."""
+        self.post_message(CardChanged(event))
+
+    def on_unmount(self) -> None:
+        if following(self):
+            follow(None)
+
+    def watch_language(self, language: str) -> None:
+        self.session.lang = language
+
     def go(self) -> None:
         """Show the screen of the session's step: always a fresh instance (no personal data lingers)."""
-        while isinstance(self.screen, ModalScreen):
-            self.pop_screen()
-        self.switch_screen(STEP_SCREENS[self.session.step]())
+        step = self.session.step
+        if step is Step.BLOCKED:
+            self.show_message("pin_blocked")
+        elif step is Step.INELIGIBLE:
+            self.show_message(self.session.ineligible_reason or "ineligible")
+        else:
+            self._show(STEP_SCREENS[step]())
 
     def show_message(
-        self, key: str, params: dict[str, Any] | None = None, *, back_to_menu: bool = False
+        self, key: str, params: dict[str, Any] | None = None, *, offer_menu: bool = False
     ) -> None:
+        self._show(start.MessageScreen(key, params, offer_menu=offer_menu))
+
+    def _show(self, screen: Screen[Any]) -> None:
         while isinstance(self.screen, ModalScreen):
             self.pop_screen()
-        self.switch_screen(start.MessageScreen(key, params, back_to_menu=back_to_menu))
+        self.switch_screen(screen)
 
     def finish(self) -> None:
-        """End of the visit (Finish, card out, idle): wipe, Chinese again, attract screen."""
-        self.session.wipe()
-        set_language("zh-CN")
+        """End of the visit (Finish, card out, idle): wipe, attract screen, Chinese again."""
+        self._new_visit()
         self.go()
+        self.language = DEFAULT_LANGUAGE  # after the switch: the screen being replaced is not redrawn
         self.set_timer(TIDY_AFTER_S, self._tidy_heap)
+
+    def _new_visit(self) -> None:
+        self.visit += 1
+        self.session.wipe()
 
     def _tidy_heap(self) -> None:
         """Between visits, with nobody waiting: one full garbage collection, then freeze what survives.
@@ -124,65 +188,154 @@ class KioskApp(App[None], inherit_bindings=False):
         gc.collect()
         gc.freeze()
 
-    def toggle_language(self) -> None:
-        lang = "en" if language() == "zh-CN" else "zh-CN"
-        set_language(lang)
-        self.session.lang = lang
-        self.screen.refresh(recompose=True)
-
-    # --- blocking work off the UI thread --------------------------------------------------------------
-
-    def act(
-        self, fn: Callable[[], Any], *, stay: bool = False, then: Callable[[], Any] | None = None
-    ) -> None:
-        """Run a session step in a thread; then show its screen (or stay), or the error on this screen."""
-        screen = self.screen
-        before = self.session.step
-
-        def done(_result: Any) -> None:
-            if self.current_screen() is not screen:
-                return  # the citizen left (card out, idle) while this ran
-            if stay and then is not None and self.session.step is before:
-                then()
-            else:
-                self.go()
-
-        self.blocking(fn, done, screen)
-
-    def blocking(
-        self, fn: Callable[[], Any], done: Callable[[Any], None], screen: Screen[Any] | None = None
-    ) -> None:
-        screen = screen or self.screen
-        generation = id(self.session.card)
-
-        def work() -> None:
-            try:
-                result = fn()
-            except (DomainError, CardError) as exc:
-                self.call_from_thread(self._failed, exc, screen, generation)
-            else:
-                self.call_from_thread(done, result)
-
-        self.run_worker(work, thread=True, exit_on_error=False, group="io")
-
     def current_screen(self) -> Screen[Any] | None:
         """The top screen, or None while the app is starting or shutting down (workers may still answer)."""
         return self.screen_stack[-1] if self.screen_stack else None
 
-    def _failed(self, exc: DomainError | CardError, screen: Screen[Any], generation: int) -> None:
-        if self.current_screen() is not screen or generation != id(self.session.card):
+    # --- what the screens ask -----------------------------------------------------------------------------
+
+    @on(RunStep)
+    def _run_step(self, request: RunStep) -> None:
+        screen = request.screen
+        if self.current_screen() is not screen:
+            return  # the citizen left that screen before the request was handled
+        before = self.session.step
+
+        def done(_result: object) -> None:
+            if self.current_screen() is not screen:
+                return  # the citizen left (overlay, card out) while this ran
+            if request.stay and self.session.step is before:
+                screen.refresh(recompose=True)
+            else:
+                self.go()
+
+        self.blocking(request.step, done)
+
+    @on(ShowStep)
+    def _show_step(self, request: ShowStep) -> None:
+        request.change()
+        self.go()
+
+    @on(FinishVisit)
+    def _finish_visit(self) -> None:
+        self.finish()
+
+    @on(ToggleLanguage)
+    def _toggle_language(self) -> None:
+        self.language = "en" if self.language == "zh-CN" else "zh-CN"
+
+    @on(start.PinScreen.Entered)
+    def _card_pin(self, entered: start.PinScreen.Entered) -> None:
+        pin = entered.pin
+
+        def verify_and_identify() -> None:
+            self.session.pin_entered(self.reader.verify_pin(pin))
+
+        self.blocking(verify_and_identify, lambda _: self.go())
+
+    @on(RelativePin.Entered)
+    def _relative_pin(self, entered: RelativePin.Entered) -> None:
+        """The relative's card and PIN (second slot). A wrong PIN keeps the overlay open for another try;
+        otherwise the answer belongs to the step screen under it, which keeps what was typed there (an SMS
+        code) while the step is not done."""
+        overlay, pin = entered.overlay, entered.pin
+        step_screen = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
+
+        def verify() -> SessionError | None:
+            result = self.reader.verify_pin(pin, Slot.RELATIVE)
+            card = self.reader.read(Slot.RELATIVE)
+            try:
+                self.session.relative_card_checked(card, result)
+            except SessionError as exc:
+                if exc.key == "pin_wrong":
+                    return exc
+                raise
+            return None
+
+        def done(wrong: SessionError | None) -> None:
+            if wrong is not None and self.current_screen() is overlay:
+                overlay.wrong_pin(int(str(wrong.params.get("tries_left", 0))))
+                return
+            if self.current_screen() is overlay:
+                self.pop_screen()
+            if self.session.step is Step.VERIFY and self.current_screen() is step_screen is not None:
+                step_screen.refresh(recompose=True)
+            else:
+                self.go()
+
+        def failed(exc: Failure) -> None:
+            if self.current_screen() is overlay:
+                self.pop_screen()
+            if step_screen is not None:
+                self._refused(step_screen, exc)
+
+        self.blocking(verify, done, failed=failed)
+
+    @on(StaffPin.Entered)
+    def _staff_pin(self, entered: StaffPin.Entered) -> None:
+        overlay, pin, pin_hash = entered.overlay, entered.pin, self.config.staff_pin_hash
+
+        def done(right: bool) -> None:
+            if right:
+                self.session.wipe()
+                self.exit()
+            elif self.current_screen() is overlay:
+                overlay.wrong_pin()
+
+        # PBKDF2 takes a noticeable time: not on the UI thread. No visit's: staff may leave at any time.
+        self.blocking(lambda: bool(pin_hash) and check_pin(pin, pin_hash), done, any_visit=True)
+
+    # --- blocking work off the UI thread --------------------------------------------------------------
+
+    def blocking(
+        self,
+        call: Callable[[], Any],
+        done: Callable[[Any], None],
+        *,
+        failed: Callable[[Failure], None] | None = None,
+        any_visit: bool = False,
+    ) -> None:
+        """Run `call` in the worker; then `done(result)` on the UI thread, or on a DomainError or CardError
+        `failed(error)` (by default: shown on the screen that is up now, if it still is). Both are skipped
+        once the visit has ended, unless `any_visit` (the status poll, the staff PIN)."""
+        if failed is None:
+            screen = self.current_screen()
+            failed = (lambda exc: self._refused(screen, exc)) if screen is not None else _ignore
+        self._work(Job(call, done, failed, None if any_visit else self.visit))
+
+    @work(thread=True, exit_on_error=False, group="io")
+    def _work(self, job: Job) -> None:
+        """The one place blocking calls run; the outcome goes back as a message (threads never touch the
+        screens)."""
+        try:
+            result = job.call()
+        except (DomainError, CardError) as exc:
+            self.post_message(Answered(job, error=exc))
+        else:
+            self.post_message(Answered(job, result=result))
+
+    @on(Answered)
+    def _answered(self, answer: Answered) -> None:
+        job = answer.job
+        if job.visit is not None and job.visit != self.visit:
+            return  # a late answer from an earlier visit: that citizen has gone
+        if answer.error is not None:
+            job.failed(answer.error)
+        else:
+            job.done(answer.result)
+
+    def _refused(self, screen: Screen[Any], exc: Failure) -> None:
+        if self.current_screen() is not screen:
             return
         if isinstance(exc, SessionError) and exc.key == "wrong_step":
             self.go()
-            return
-        params = dict(getattr(exc, "params", {}) or {})
-        show = getattr(screen, "show_error", None)
-        if show is not None:
-            show(exc.key, params)
+        elif isinstance(screen, KioskScreen):
+            screen.show_error(exc.key, dict(getattr(exc, "params", {}) or {}))
 
     # --- the card -------------------------------------------------------------------------------------
 
-    def on_card_changed(self, message: CardChanged) -> None:
+    @on(CardChanged)
+    def _card_changed(self, message: CardChanged) -> None:
         event = message.event
         if event.kind is CardEventKind.READER_LOST:
             self.reader_lost = True
@@ -202,69 +355,10 @@ class KioskApp(App[None], inherit_bindings=False):
         ):
             self.push_screen(RelativePin())
 
-    def _card_read(self, card: Any) -> None:
+    def _card_read(self, card: CardData) -> None:
+        self.visit += 1  # a card starts a visit (card_inserted wipes the session, keeping the language)
         self.session.card_inserted(card)
         self.go()
-
-    def check_pin(self, pin: str) -> None:
-        def verify_and_identify() -> None:
-            self.session.pin_entered(self.reader.verify_pin(pin))
-
-        def done(_: Any) -> None:
-            if self.session.step is Step.BLOCKED:
-                self.show_message("pin_blocked")
-            elif self.session.step is Step.INELIGIBLE:
-                self.show_message(self.session.ineligible_reason or "ineligible")
-            else:
-                self.go()
-
-        self.blocking(verify_and_identify, done)
-
-    def check_relative_pin(self, pin: str, overlay: RelativePin) -> None:
-        """The relative's card and PIN (second slot). A wrong PIN keeps the overlay open for another try;
-        otherwise the answer belongs to the step screen under it, which keeps what was typed there (an SMS
-        code) while the step is not done."""
-        step_screen = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
-
-        def verify() -> SessionError | None:
-            result = self.reader.verify_pin(pin, Slot.RELATIVE)
-            card = self.reader.read(Slot.RELATIVE)
-            try:
-                self.session.relative_card_checked(card, result)
-            except SessionError as exc:
-                if exc.key == "pin_wrong":
-                    return exc
-                raise
-            return None
-
-        def done(wrong: SessionError | None) -> None:
-            if wrong is not None and self.current_screen() is overlay:
-                overlay.wrong_pin(int(wrong.params.get("tries_left", 0)))
-                return
-            if self.current_screen() is overlay:
-                self.pop_screen()
-            if self.session.step is Step.VERIFY and self.current_screen() is step_screen is not None:
-                step_screen.refresh(recompose=True)
-            else:
-                self.go()
-
-        def failed(exc: DomainError | CardError, _screen: Screen[Any], generation: int) -> None:
-            if self.current_screen() is overlay:
-                self.pop_screen()
-            if step_screen is not None:
-                self._failed(exc, step_screen, generation)
-
-        generation = id(self.session.card)
-
-        def work() -> None:
-            try:
-                result = verify()
-            except (DomainError, CardError) as exc:
-                self.call_from_thread(failed, exc, overlay, generation)
-            else:
-                self.call_from_thread(done, result)
-
-        self.run_worker(work, thread=True, exit_on_error=False, group="io")
 
     # --- idle, status, staff --------------------------------------------------------------------------
 
@@ -281,7 +375,7 @@ class KioskApp(App[None], inherit_bindings=False):
     def tick(self) -> None:
         if self.current_screen() is None:
             return
-        self.blocking(self.backend.queue_length, self._status)
+        self.blocking(self.backend.queue_length, self._status, any_visit=True)
         if self.session.step is Step.ATTRACT:
             return
         idle = self.clock() - self.last_touch
@@ -294,19 +388,34 @@ class KioskApp(App[None], inherit_bindings=False):
             elif not isinstance(self.screen, ModalScreen):
                 self.push_screen(IdleWarning(int(left + 0.999)))
 
-    def _status(self, queue: int) -> None:
-        self.queue_length = queue
-        refresh = getattr(self.current_screen(), "refresh_status", None)
-        if refresh is not None:
-            refresh()
+    def _status(self, queue_length: int) -> None:
+        """The status poll's answer; the link state is the sync worker's flag, read with it."""
+        self.queue_length = queue_length
+        self.online = self.backend.online
 
     def action_staff(self) -> None:
         if not isinstance(self.screen, StaffPin):
             self.push_screen(StaffPin())
 
-    def staff_pin_entered(self, pin: str) -> bool:
-        if self.config.staff_pin_hash and check_pin(pin, self.config.staff_pin_hash):
-            self.session.wipe()
-            self.exit()
-            return True
-        return False
+
+def _ignore(_exc: Failure) -> None:
+    """No screen was up to be told (the app was starting or ending)."""
+
+
+def make_app(
+    backend: Backend,
+    reader: CardReader,
+    config: KioskConfig,
+    *,
+    demo_sms: Callable[[], str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    app_class: type[KioskApp] = KioskApp,
+) -> KioskApp:
+    """The kiosk app, as `kiosk`, `kiosk --demo`, the tests and the benchmarks run it.
+
+    `demo_sms` (the demo's latest SMS) adds the DEMO panel: with buttons that put the simulated reader's
+    cards in, or with the SMS only when the cards come through PC/SC. `app_class` is for a subclass that
+    measures (benchmarks)."""
+    deck = reader if isinstance(reader, SimulatedReader) else None
+    panel = None if demo_sms is None else partial(DemoPanel, deck, demo_sms)
+    return app_class(backend, reader, config, demo_panel=panel, clock=clock)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Static
 
+from screens.events import FinishVisit, RunStep, ShowStep, ToggleLanguage
 from screens.i18n import _, language
 from screens.messages import reason_text
+from screens.widgets.digits import DigitEntry
 from screens.widgets.status import StatusLine, StepIndicator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kiosk.session import Session
-    from screens.app import KioskApp
+    from screens.app import KioskApp  # for the type checker only: screens.app imports the screens
 
 
 class BigButton(Button, can_focus=False):
@@ -28,8 +33,27 @@ class BigButton(Button, can_focus=False):
         self.active_effect_duration = 0
 
 
+class LanguageButton(BigButton):
+    """Names the other language in that language; follows the app's `language` reactive."""
+
+    def __init__(self) -> None:
+        super().__init__(self._label(language()), id="lang", classes="small")
+
+    @staticmethod
+    def _label(lang: str) -> str:
+        return "English" if lang == "zh-CN" else "中文"
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._language_changed, init=False)
+
+    def _language_changed(self, lang: str) -> None:
+        self.label = self._label(lang)
+
+
 class KioskScreen(Screen[None]):
-    """Subclasses give `heading` (an English msgid) and `body()`; `step` places the bind flow's indicator."""
+    """Subclasses give `heading` (an English msgid) and `body()`; `step` places the bind flow's indicator.
+
+    A screen reads the session and posts `screens.events` messages; the app does the rest."""
 
     heading: ClassVar[str] = ""
     step: ClassVar[tuple[int, str] | None] = None  # (number, msgid of the label) in the bind flow
@@ -38,10 +62,8 @@ class KioskScreen(Screen[None]):
 
     @property
     def kiosk(self) -> KioskApp:
-        from screens.app import KioskApp
-
-        assert isinstance(self.app, KioskApp)  # noqa: S101
-        return self.app
+        """The running app, typed (only a KioskApp shows these screens)."""
+        return cast("KioskApp", self.app)
 
     @property
     def session(self) -> Session:
@@ -57,9 +79,9 @@ class KioskScreen(Screen[None]):
                 yield from self.body()
             yield Static("", id="error")
             with Horizontal(id="footer"):
-                yield StatusLine(id="status")
+                yield StatusLine(demo=self.kiosk.demo, id="status")
                 yield from self.footer_buttons()
-                yield BigButton("English" if language() == "zh-CN" else "中文", id="lang", classes="small")
+                yield LanguageButton()
         if self.kiosk.demo_panel is not None:
             yield self.kiosk.demo_panel()
 
@@ -70,29 +92,58 @@ class KioskScreen(Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
-        self.refresh_status()
+        # every word on the screen is in the language, so a switch redraws the whole screen
+        self.watch(self.app, "language", self._language_changed, init=False)
 
-    def refresh_status(self) -> None:
-        # query, not query_one: the status tick may land after a switch, before this screen has composed
-        # (on_mount refreshes it then)
-        for line in self.query(StatusLine):
-            line.show(self.kiosk.backend.online, self.kiosk.queue_length, self.kiosk.demo)
+    def _language_changed(self) -> None:
+        if self.is_current:
+            self.refresh(recompose=True)
+
+    async def recompose(self) -> None:
+        """Redraw from the session, keeping what was typed (a language switch, the relative's card accepted
+        while half an SMS code is typed)."""
+        if self not in self.app.screen_stack:
+            return  # being replaced: the session may already have moved on (or been wiped)
+        typed = {entry.id: entry.value for entry in self.query(DigitEntry)}
+        await super().recompose()
+        for entry in self.query(DigitEntry):
+            if typed.get(entry.id):
+                entry.value = typed[entry.id]
+
+    # --- what the screen asks of the app ------------------------------------------------------------------
+
+    def run_step(self, step: Callable[[], object], *, stay: bool = False) -> None:
+        self.post_message(RunStep(self, step, stay))
+
+    def show_step(self, change: Callable[[], object]) -> None:
+        self.post_message(ShowStep(change))
+
+    def back_to_menu(self) -> None:
+        self.show_step(self.session.back_to_menu)
+
+    def finish(self) -> None:
+        self.post_message(FinishVisit())
+
+    @on(Button.Pressed, "#lang")
+    def _toggle_language(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(ToggleLanguage())
+
+    # --- the error line and the digit entry ---------------------------------------------------------------
 
     def show_error(self, key: str, params: dict[str, Any] | None = None, *, retry: bool = True) -> None:
+        self.show_error_text(reason_text(key, params), retry=retry)
+
+    def show_error_text(self, text: str, *, retry: bool = True) -> None:
         found = self.query("#error")
         if found:
-            found.first(Static).update(reason_text(key, params))
+            found.first(Static).update(text)
         elif retry:  # not composed yet: show it once it is
-            self.call_after_refresh(self.show_error, key, params, retry=False)
+            self.call_after_refresh(self.show_error_text, text, retry=False)
 
     def clear_error(self) -> None:
         self.query_one("#error", Static).update("")
 
-    def back_to_menu(self) -> None:
-        self.session.back_to_menu()
-        self.kiosk.go()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "lang":
-            event.stop()
-            self.kiosk.toggle_language()
+    def type_key(self, key: str) -> None:
+        """Type into the screen's digit entry as a keypad tap would ("0".."9", "X", "back", "clear")."""
+        self.query_one(DigitEntry).press(key)

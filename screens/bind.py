@@ -3,11 +3,12 @@ confirmation of the binding, receipt."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from kiosk.api import Reason
 from kiosk.domain.idnumber import check_partial_id
@@ -16,7 +17,7 @@ from kiosk.domain.settlement import format_fen
 from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _, language
 from screens.messages import reason_text, status_text
-from screens.widgets.keypad import Keypad
+from screens.widgets.digits import ID_NUMBER, SMS_CODE, DigitEntry
 from screens.widgets.qr import QRCode
 
 
@@ -38,7 +39,6 @@ class LetterScreen(KioskScreen):
             yield BigButton(_("I have read and agree"), id="agree", variant="primary")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#agree").disabled = True
         self.set_interval(0.2, self._check_end)
         self.call_after_refresh(self._check_end)
@@ -51,11 +51,13 @@ class LetterScreen(KioskScreen):
             agree.disabled = False
             self.query_one("#hint", Static).update(_("You have reached the end of the letter."))
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "agree":
-            self.kiosk.act(lambda: self.session.accept_letter(read_to_end=True))
-        elif event.button.id == "back":
-            self.back_to_menu()
+    @on(Button.Pressed, "#agree")
+    def _agree(self) -> None:
+        self.run_step(partial(self.session.accept_letter, read_to_end=True))
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.back_to_menu()
 
 
 class AreaScreen(KioskScreen):
@@ -72,12 +74,14 @@ class AreaScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        button_id = event.button.id or ""
-        if button_id.startswith("area-"):
-            self.kiosk.act(lambda: self.session.choose_area(button_id.removeprefix("area-")))
-        elif button_id == "menu":
-            self.back_to_menu()
+    @on(Button.Pressed, "#choices Button")
+    def _area(self, event: Button.Pressed) -> None:
+        admdvs = (event.button.id or "").removeprefix("area-")
+        self.run_step(partial(self.session.choose_area, admdvs))
+
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
 
 
 class RelationScreen(KioskScreen):
@@ -93,12 +97,14 @@ class RelationScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        button_id = event.button.id or ""
-        if button_id.startswith("rel-"):
-            self.kiosk.act(lambda: self.session.choose_relation(button_id.removeprefix("rel-")))
-        elif button_id == "menu":
-            self.back_to_menu()
+    @on(Button.Pressed, "#choices Button")
+    def _relation(self, event: Button.Pressed) -> None:
+        code = (event.button.id or "").removeprefix("rel-")
+        self.run_step(partial(self.session.choose_relation, code))
+
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
 
 
 class RelativeScreen(KioskScreen):
@@ -108,44 +114,23 @@ class RelativeScreen(KioskScreen):
     heading = N_("The relative's ID number")
     step = (4, N_("relative"))
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.typed = ""
-
     def body(self) -> ComposeResult:
         rel = relation(self.session.relation_code or "10").name(language())
         yield Static(_("Type your {relation}'s ID number (18 characters):").format(relation=rel), id="hint")
-        yield Static(self._shown(), id="certno")
-        yield Keypad(with_x=True, id="keypad")
+        yield DigitEntry(ID_NUMBER, display_id="certno", id="entry")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
             yield BigButton(_("Next"), id="next", variant="primary")
 
-    def _shown(self) -> str:
-        # grouped 6-8-4 like the digits on the card, blanks included, so one can see what is left
-        padded = self.typed.ljust(18, "_")
-        return f"{padded[:6]} {padded[6:14]} {padded[14:]}"
+    @property
+    def typed(self) -> str:
+        return self.query_one(DigitEntry).value
 
-    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
-        self.type_key(event.key)
-
-    def on_key(self, event: Any) -> None:
-        if len(event.key) == 1 and (event.key.isdigit() or event.key in "xX"):
-            self.type_key(event.key.upper())
-        elif event.key == "backspace":
-            self.type_key("back")
-        elif event.key == "enter":
-            self.submit()
-
-    def type_key(self, key: str) -> None:
-        if key == "back":
-            self.typed = self.typed[:-1]
-        elif len(self.typed) < 18 and (key.isdigit() or (key == "X" and len(self.typed) == 17)):
-            self.typed += key
-        self.query_one("#certno", Static).update(self._shown())
-        problem = check_partial_id(self.typed)
+    @on(DigitEntry.Changed)
+    def _check_as_typed(self, event: DigitEntry.Changed) -> None:
+        problem = check_partial_id(event.value)
         if problem:
-            self.query_one("#error", Static).update(self._problem_text(problem))
+            self.show_error_text(self._problem_text(problem))
         else:
             self.clear_error()
 
@@ -158,17 +143,20 @@ class RelativeScreen(KioskScreen):
             "length": _("An ID number has 18 characters."),
         }.get(reason, reason_text(Reason.INVALID_ID_NUMBER))
 
-    def submit(self) -> None:
-        if len(self.typed) != 18:
-            self.query_one("#error", Static).update(self._problem_text("length"))
+    @on(DigitEntry.Submitted)
+    def _submitted(self, event: DigitEntry.Submitted) -> None:
+        if not event.complete:
+            self.show_error_text(self._problem_text("length"))
             return
-        self.kiosk.act(lambda: self.session.enter_relative(self.typed))
+        self.run_step(partial(self.session.enter_relative, event.value))
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "next":
-            self.submit()
-        elif event.button.id == "back":
-            self.kiosk.act(self.session.back_to_relation)
+    @on(Button.Pressed, "#next")
+    def _next(self) -> None:
+        self.query_one(DigitEntry).submit()
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.run_step(self.session.back_to_relation)
 
 
 class RelativeConfirmScreen(KioskScreen):
@@ -189,9 +177,13 @@ class RelativeConfirmScreen(KioskScreen):
             yield BigButton(_("No, re-enter"), id="no")
             yield BigButton(_("Yes, this is the person"), id="yes", variant="primary")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id in ("yes", "no"):
-            self.kiosk.act(lambda: self.session.confirm_relative(event.button.id == "yes"))
+    @on(Button.Pressed, "#yes")
+    def _yes(self) -> None:
+        self.run_step(partial(self.session.confirm_relative, True))
+
+    @on(Button.Pressed, "#no")
+    def _no(self) -> None:
+        self.run_step(partial(self.session.confirm_relative, False))
 
 
 class VerifyScreen(KioskScreen):
@@ -200,10 +192,6 @@ class VerifyScreen(KioskScreen):
     CSS_PATH = "styles/verify.tcss"
     heading = N_("The relative confirms")
     step = (6, N_("confirmation"))
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.code = ""
 
     def body(self) -> ComposeResult:
         needed = self.session.needed_verification()
@@ -221,47 +209,35 @@ class VerifyScreen(KioskScreen):
                 yield BigButton(_("Send the code"), id="send", variant="primary")
             else:
                 yield Static(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
-                yield Static(self._shown(), id="code")
-                yield Keypad(id="keypad")
+                yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
                 with Horizontal(id="actions"):
                     yield BigButton(_("Send again"), id="send")
                     yield BigButton(_("OK"), id="ok", variant="primary")
 
-    def _shown(self) -> str:
-        return " ".join(self.code.ljust(6, "_"))
-
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
-    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
-        self.type_key(event.key)
+    @property
+    def code(self) -> str:
+        """The SMS code typed so far ("" before it is sent)."""
+        entries = self.query(DigitEntry)
+        return entries.first().value if entries else ""
 
-    def on_key(self, event: Any) -> None:
-        if len(event.key) == 1 and event.key.isdigit():
-            self.type_key(event.key)
-        elif event.key == "backspace":
-            self.type_key("back")
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
 
-    def type_key(self, key: str) -> None:
-        if key == "back":
-            self.code = self.code[:-1]
-        elif key == "clear":
-            self.code = ""
-        elif key.isdigit() and len(self.code) < 6:
-            self.code += key
-        if self.query("#code"):
-            self.query_one("#code", Static).update(self._shown())
+    @on(Button.Pressed, "#send")
+    def _send(self) -> None:
+        self.run_step(self.session.send_sms, stay=True)
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "menu":
-            self.back_to_menu()
-        elif event.button.id == "send":
-            self.kiosk.act(self.session.send_sms, stay=True, then=lambda: self.refresh(recompose=True))
-        elif event.button.id == "ok":
-            code, self.code = self.code, ""
-            self.kiosk.act(
-                lambda: self.session.verify_sms(code), stay=True, then=lambda: self.refresh(recompose=True)
-            )
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self.query_one(DigitEntry).submit()
+
+    @on(DigitEntry.Submitted)
+    def _submitted(self, event: DigitEntry.Submitted) -> None:
+        self.run_step(partial(self.session.verify_sms, event.value), stay=True)
 
 
 class ConfirmScreen(KioskScreen):
@@ -296,12 +272,14 @@ class ConfirmScreen(KioskScreen):
             yield BigButton(_("Back to menu"), id="menu")
             yield BigButton(_("Confirm binding"), id="confirm", variant="success")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "confirm":
-            event.button.disabled = True  # one tap, one binding
-            self.kiosk.act(self.session.confirm)
-        elif event.button.id == "menu":
-            self.back_to_menu()
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self, event: Button.Pressed) -> None:
+        event.button.disabled = True  # one tap, one binding
+        self.run_step(self.session.confirm)
+
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
 
 
 class ReceiptScreen(KioskScreen):
@@ -331,10 +309,14 @@ class ReceiptScreen(KioskScreen):
                 yield BigButton(_("Back to menu"), id="menu")
             yield BigButton(_("Finish"), id="finish", variant="primary")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "another":
-            self.kiosk.act(self.session.bind_another)
-        elif event.button.id == "menu":
-            self.back_to_menu()
-        elif event.button.id == "finish":
-            self.kiosk.finish()
+    @on(Button.Pressed, "#another")
+    def _another(self) -> None:
+        self.run_step(self.session.bind_another)
+
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
+
+    @on(Button.Pressed, "#finish")
+    def _finish(self) -> None:
+        self.finish()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
@@ -30,19 +33,25 @@ class MenuScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Finish"), id="finish", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        match event.button.id:
-            case "bind":
-                self.kiosk.act(self.session.start_bind)
-            case "bindings":
-                self.kiosk.act(self.session.show_bindings)
-            case "usage":
-                self.kiosk.act(self.session.show_usage)
-            case "guides":
-                self.session.show_guides()
-                self.kiosk.go()
-            case "finish":
-                self.kiosk.finish()
+    @on(Button.Pressed, "#bind")
+    def _bind(self) -> None:
+        self.run_step(self.session.start_bind)
+
+    @on(Button.Pressed, "#bindings")
+    def _show_bindings(self) -> None:
+        self.run_step(self.session.show_bindings)
+
+    @on(Button.Pressed, "#usage")
+    def _usage(self) -> None:
+        self.run_step(self.session.show_usage)
+
+    @on(Button.Pressed, "#guides")
+    def _guides(self) -> None:
+        self.show_step(self.session.show_guides)
+
+    @on(Button.Pressed, "#finish")
+    def _finish(self) -> None:
+        self.finish()
 
 
 class BindingsScreen(KioskScreen):
@@ -86,12 +95,14 @@ class BindingsScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        button_id = event.button.id or ""
-        if button_id.startswith("unbind-"):
-            self.kiosk.act(lambda: self.session.choose_unbind(button_id.removeprefix("unbind-")))
-        elif button_id == "menu":
-            self.back_to_menu()
+    @on(Button.Pressed, "#list Button")
+    def _unbind(self, event: Button.Pressed) -> None:
+        binding_id = (event.button.id or "").removeprefix("unbind-")
+        self.run_step(partial(self.session.choose_unbind, binding_id))
+
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
 
 
 class UnbindConfirmScreen(KioskScreen):
@@ -111,11 +122,13 @@ class UnbindConfirmScreen(KioskScreen):
             yield BigButton(_("Back"), id="back")
             yield BigButton(_("Confirm unbinding"), id="confirm", variant="error")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "confirm":
-            self.kiosk.act(self.session.confirm_unbind)
-        elif event.button.id == "back":
-            self.kiosk.act(self.session.show_bindings)
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        self.run_step(self.session.confirm_unbind)
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.run_step(self.session.show_bindings)
 
 
 class UsageScreen(KioskScreen):
@@ -152,9 +165,9 @@ class UsageScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "menu":
-            self.back_to_menu()
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()
 
 
 GUIDES = {
@@ -196,9 +209,9 @@ class GuidesScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back"), id="back", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "back":
-            if self.session.holder is not None and self.session.ineligible_reason is None:
-                self.back_to_menu()
-            else:
-                self.kiosk.finish()
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        if self.session.holder is not None and self.session.ineligible_reason is None:
+            self.back_to_menu()
+        else:
+            self.finish()

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from screens.base import BigButton
 from screens.i18n import N_, _
 from screens.messages import reason_text
-from screens.widgets.keypad import Keypad
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
+from screens.widgets.digits import PIN, DigitEntry
 
 
 class IdleWarning(ModalScreen[None]):
@@ -39,72 +39,60 @@ class IdleWarning(ModalScreen[None]):
         for countdown in self.query("#countdown").results(Static):  # none yet if the tick beats compose
             countdown.update(self._text())
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "continue":
-            self.dismiss()
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        self.dismiss()
 
 
 class _PinOverlay(ModalScreen[None]):
+    """A 6-digit PIN over the current screen; `submit` says what the PIN is for."""
+
     CSS_PATH = "styles/overlays.tcss"
-    prompt = ""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.digits = ""
-
-    @property
-    def kiosk(self) -> KioskApp:
-        from screens.app import KioskApp
-
-        assert isinstance(self.app, KioskApp)  # noqa: S101
-        return self.app
+    prompt: ClassVar[str] = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(_(self.prompt), classes="dialog-title")
-            yield Static(self._dots(), id="pin")
-            yield Static("", id="error")
-            yield Keypad(id="keypad")
+            # a PIN is typed afresh after every try
+            yield DigitEntry(PIN, display_id="pin", clear_on_submit="always", error_line=True, id="entry")
             with Horizontal(id="actions"):
                 yield BigButton(_("Cancel"), id="cancel")
                 yield BigButton(_("OK"), id="ok", variant="primary")
 
-    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
-        if event.key == "back":
-            self.digits = self.digits[:-1]
-        elif event.key == "clear":
-            self.digits = ""
-        elif event.key.isdigit() and len(self.digits) < 6:
-            self.digits += event.key
-        self.query_one("#pin", Static).update(self._dots())
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss()
 
-    def _dots(self) -> str:
-        return " ".join("●" if i < len(self.digits) else "○" for i in range(6))
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self.query_one(DigitEntry).submit()
 
-    def on_key(self, event: Any) -> None:
-        if len(event.key) == 1 and event.key.isdigit():
-            self.on_keypad_pressed(Keypad.Pressed(self.query_one(Keypad), event.key))
-        elif event.key == "enter":
-            self.submit()
+    @on(DigitEntry.Submitted)
+    def _submitted(self, event: DigitEntry.Submitted) -> None:
+        self.submit(event.value, complete=event.complete)
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.dismiss()
-        elif event.button.id == "ok":
-            self.submit()
-
-    def submit(self) -> None:
+    def submit(self, pin: str, *, complete: bool) -> None:
         raise NotImplementedError
+
+    def show_error_text(self, text: str) -> None:
+        self.query_one("#error", Static).update(text)
 
 
 class StaffPin(_PinOverlay):
     prompt = N_("Staff PIN")
 
-    def submit(self) -> None:
-        pin, self.digits = self.digits, ""
-        if not self.kiosk.staff_pin_entered(pin):
-            self.query_one("#error", Static).update(reason_text("staff_pin_wrong"))
-            self.query_one("#pin", Static).update(self._dots())
+    @dataclass
+    class Entered(Message):
+        """A staff PIN to check; right, the app exits."""
+
+        overlay: StaffPin
+        pin: str
+
+    def submit(self, pin: str, *, complete: bool) -> None:
+        self.post_message(self.Entered(self, pin))
+
+    def wrong_pin(self) -> None:
+        self.show_error_text(reason_text("staff_pin_wrong"))
 
 
 class RelativePin(_PinOverlay):
@@ -113,14 +101,19 @@ class RelativePin(_PinOverlay):
 
     prompt = N_("The relative enters the PIN of their own card")
 
-    def submit(self) -> None:
-        pin, self.digits = self.digits, ""
-        self.query_one("#pin", Static).update(self._dots())
-        if len(pin) != 6:
-            self.query_one("#error", Static).update(_("The PIN has 6 digits."))
+    @dataclass
+    class Entered(Message):
+        """The relative's 6-digit PIN, for the card in the second slot."""
+
+        overlay: RelativePin
+        pin: str
+
+    def submit(self, pin: str, *, complete: bool) -> None:
+        if not complete:
+            self.show_error_text(_("The PIN has 6 digits."))
             return
-        self.query_one("#error", Static).update("")
-        self.kiosk.check_relative_pin(pin, self)
+        self.show_error_text("")
+        self.post_message(self.Entered(self, pin))
 
     def wrong_pin(self, tries_left: int) -> None:
-        self.query_one("#error", Static).update(reason_text("pin_wrong", {"tries_left": tries_left}))
+        self.show_error_text(reason_text("pin_wrong", {"tries_left": tries_left}))

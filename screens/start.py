@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.message import Message
+from textual.widgets import Button, Static
 
 from kiosk.api import Reason, reason_of
 from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _
 from screens.messages import reason_text
-from screens.widgets.keypad import Keypad
+from screens.widgets.digits import PIN, DigitEntry
 
 
 class AttractScreen(KioskScreen):
@@ -32,10 +35,16 @@ class AttractScreen(KioskScreen):
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Guides"), id="guides", classes="small")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "guides":
-            self.session.show_guides()
-            self.kiosk.go()
+    def on_mount(self) -> None:
+        self.watch(self.app, "reader_lost", self._reader_changed, init=False)
+
+    def _reader_changed(self) -> None:
+        if self.is_current:
+            self.refresh(recompose=True)
+
+    @on(Button.Pressed, "#guides")
+    def _guides(self) -> None:
+        self.show_step(self.session.show_guides)
 
 
 class PinScreen(KioskScreen):
@@ -43,61 +52,38 @@ class PinScreen(KioskScreen):
 
     CSS_PATH = "styles/pin.tcss"
     heading = N_("Enter your card PIN")
-    LENGTH: ClassVar[int] = 6
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.digits = ""
+    @dataclass
+    class Entered(Message):
+        """The holder's 6-digit PIN, for the card in the reader."""
+
+        pin: str
 
     def body(self) -> ComposeResult:
         yield Static(_("Cover the keypad with your hand. The PIN has 6 digits."), id="hint")
-        yield Static(self._dots(), id="pin")
-        yield Keypad(id="keypad")
+        yield DigitEntry(PIN, display_id="pin", clear_on_submit="if_complete", id="entry")
         with Horizontal(id="actions"):
             yield BigButton(_("Cancel"), id="cancel")
             yield BigButton(_("OK"), id="ok", variant="primary")
 
-    def _dots(self) -> str:
-        return " ".join("●" if i < len(self.digits) else "○" for i in range(self.LENGTH))
-
     def on_mount(self) -> None:
-        super().on_mount()
         if self.session.pin_tries_left is not None:
             self.show_error(Reason.PIN_WRONG, {"tries_left": self.session.pin_tries_left})
 
-    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
-        self.type_key(event.key)
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self.query_one(DigitEntry).submit()
 
-    def on_key(self, event: Any) -> None:
-        if event.key.isdigit() and len(event.key) == 1:
-            self.type_key(event.key)
-        elif event.key == "backspace":
-            self.type_key("back")
-        elif event.key == "enter":
-            self.submit()
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.finish()
 
-    def type_key(self, key: str) -> None:
-        if key == "back":
-            self.digits = self.digits[:-1]
-        elif key == "clear":
-            self.digits = ""
-        elif key.isdigit() and len(self.digits) < self.LENGTH:
-            self.digits += key
-        self.query_one("#pin", Static).update(self._dots())
-
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "ok":
-            self.submit()
-        elif event.button.id == "cancel":
-            self.kiosk.finish()
-
-    def submit(self) -> None:
-        if len(self.digits) != self.LENGTH:
-            self.query_one("#error", Static).update(_("The PIN has 6 digits."))
+    @on(DigitEntry.Submitted)
+    def _submitted(self, event: DigitEntry.Submitted) -> None:
+        if not event.complete:
+            self.show_error_text(_("The PIN has 6 digits."))
             return
-        pin, self.digits = self.digits, ""
-        self.query_one("#pin", Static).update(self._dots())
-        self.kiosk.check_pin(pin)
+        self.post_message(self.Entered(event.value))
 
 
 class MessageScreen(KioskScreen):
@@ -110,10 +96,9 @@ class MessageScreen(KioskScreen):
         {Reason.HOLDER_STATUS_NOT_NORMAL, Reason.HOLDER_NOT_EMPLOYEE_INSURED, Reason.HOLDER_TOO_YOUNG}
     )
 
-    def __init__(self, key: str, params: dict[str, Any] | None = None, *, back_to_menu: bool = False) -> None:
+    def __init__(self, key: str, params: dict[str, Any] | None = None, *, offer_menu: bool = False) -> None:
         super().__init__()
-        # `with_menu`, not `back_to_menu`: that name is the inherited method the "menu" button calls
-        self.key, self.params, self.with_menu = key, params or {}, back_to_menu
+        self.key, self.params, self.offer_menu = key, params or {}, offer_menu
 
     def body(self) -> ComposeResult:
         yield Static(reason_text(self.key, self.params), id="message")
@@ -121,12 +106,14 @@ class MessageScreen(KioskScreen):
             yield Static(_("The staff counter can help you."), id="help")
         yield Static(_("Please take your card with you."), id="take-card")
         with Horizontal(id="actions"):
-            if self.with_menu:
+            if self.offer_menu:
                 yield BigButton(_("Back to menu"), id="menu")
             yield BigButton(_("Finish"), id="finish", variant="primary")
 
-    def on_button_pressed(self, event: BigButton.Pressed) -> None:
-        if event.button.id == "finish":
-            self.kiosk.finish()
-        elif event.button.id == "menu":
-            self.back_to_menu()
+    @on(Button.Pressed, "#finish")
+    def _finish(self) -> None:
+        self.finish()
+
+    @on(Button.Pressed, "#menu")
+    def _menu(self) -> None:
+        self.back_to_menu()

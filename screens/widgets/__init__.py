@@ -1,1 +1,1 @@
-"""Reusable widgets of the kiosk screens: keypad, QR code, step indicator, status line, demo panel."""
+"""Widgets of the kiosk screens: digit entry and keypad, QR code, step indicator, status line, DEMO panel."""

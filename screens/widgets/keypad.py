@@ -17,10 +17,13 @@ class KeypadButton(Button, can_focus=False):
 
 
 class Keypad(Grid):
-    """Digits 0-9 plus optional X (ID numbers), backspace and clear; keyboard digits work too."""
+    """Digits 0-9 plus optional X (ID numbers), backspace and clear (DigitEntry holds one and does the
+    typing)."""
 
     @dataclass
     class Pressed(Message):
+        """A key was tapped."""
+
         keypad: Keypad
         key: str  # "0".."9", "X", "back", "clear"
 

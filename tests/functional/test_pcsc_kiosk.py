@@ -14,7 +14,7 @@ from devices.virtual_card import CardApplet
 from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld, card_person
 from kiosk.session import Step
-from screens.app import KioskApp
+from screens.app import make_app
 from screens.messages import reason_text
 from tests.support.pcsc_stack import HOLDER_READER, RELATIVE_READER
 from tests.support.pilot import STAFF_HASH, Kiosk
@@ -51,7 +51,7 @@ async def pkiosk(world: DemoWorld, vcards: Callable[..., Any]) -> AsyncIterator[
 
     reader = PcscReader(holder_reader=HOLDER_READER, relative_reader=RELATIVE_READER, retry_s=0.1)
     config = KioskConfig(reader="pcsc", idle_timeout_s=90, idle_warning_s=20, staff_pin_hash=STAFF_HASH)
-    app = KioskApp(world.backend, reader, config)
+    app = make_app(world.backend, reader, config)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             k = PcscKiosk(app, pilot, world)

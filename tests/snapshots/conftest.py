@@ -19,9 +19,8 @@ from kiosk.config import KioskConfig
 from kiosk.domain.policy import AreaPolicy, ConsentLetterRef, Scope, UnbindBy, Verification
 from kiosk.domain.relations import ALL_CLOSE_RELATIVES
 from kiosk.store.models import CachedLetter, Submission
-from screens.app import KioskApp
+from screens.app import KioskApp, make_app
 from screens.i18n import set_language
-from screens.widgets.demo import DemoPanel
 from tests.support.fixed_world import AREA, MakeKiosk
 
 # The area with every close relative allowed: the longest relationship grid a screen has to hold.
@@ -150,7 +149,6 @@ class FakeBackend:
     (policy, letter, pending requests): a screen reads only the session while composing.
     """
 
-    online: bool | None = True
     queued: int = 0
     pending: Sequence[Submission] = field(default_factory=list)
     drawing: bool = False
@@ -158,6 +156,21 @@ class FakeBackend:
     def _local(self, name: str) -> None:
         if self.drawing:
             raise AssertionError(f"Backend.{name}() was called while drawing: screens read only the session")
+
+    app: KioskApp | None = None
+    _online: bool | None = True
+
+    @property
+    def online(self) -> bool | None:
+        return self._online
+
+    @online.setter
+    def online(self, online: bool | None) -> None:
+        """The app learns the link state from its status poll, once a second; the fake tells it at once,
+        as that poll would (a snapshot is taken before the first one)."""
+        self._online = online
+        if self.app is not None:
+            self.app.online = online
 
     def queue_length(self) -> int:
         return self.queued
@@ -224,7 +237,7 @@ def _frozen_clock() -> float:
 
 @pytest.fixture(autouse=True)
 def _snapshot_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """NO_COLOR and TEXTUAL_THEME would change every snapshot; the language is a module global."""
+    """NO_COLOR and TEXTUAL_THEME would change every snapshot; the language starts in Chinese."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TEXTUAL_THEME", raising=False)
     set_language("zh-CN")
@@ -240,7 +253,14 @@ def make_kiosk() -> MakeKiosk:
         backend = FakeBackend()
         reader = SimulatedReader(deck=list(DEMO_DECK) if demo else [])
         config = KioskConfig(reader="simulated", idle_timeout_s=90, idle_warning_s=20)
-        panel = (lambda: DemoPanel(reader, lambda: DEMO_SMS)) if demo else None
-        return KioskApp(backend, reader, config, demo_panel=panel, clock=_frozen_clock)
+        app = make_app(
+            backend,  # type: ignore[arg-type]
+            reader,
+            config,
+            demo_sms=(lambda: DEMO_SMS) if demo else None,
+            clock=_frozen_clock,
+        )
+        backend.app = app
+        return app
 
     return make

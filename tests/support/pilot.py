@@ -13,7 +13,7 @@ import pytest
 from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld, build_demo
 from kiosk.staff import hash_pin
-from screens.app import KioskApp
+from screens.app import KioskApp, make_app
 from screens.i18n import set_language
 
 STAFF_PIN = "246810"
@@ -96,7 +96,7 @@ class Kiosk:
 async def kiosk(world: DemoWorld, request: pytest.FixtureRequest) -> AsyncIterator[Kiosk]:
     size = getattr(request, "param", (120, 40))
     config = KioskConfig(reader="simulated", idle_timeout_s=90, idle_warning_s=20, staff_pin_hash=STAFF_HASH)
-    app = KioskApp(world.backend, world.reader, config)
+    app = make_app(world.backend, world.reader, config)
     async with app.run_test(size=size) as pilot:
         k = Kiosk(app, pilot, world)
         await k.settle()
