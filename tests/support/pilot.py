@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,15 @@ class Kiosk:
             await self.pilot.pause()
             await self.app.workers.wait_for_complete()
         await self.pilot.pause()
+
+    async def until(self, condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+        """Let the app run until `condition` holds (a timer fired, a worker answered); fail after a
+        generous timeout, so a busy machine makes the test slower, never wrong."""
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {timeout_s} s: {what}")
+            await self.pilot.pause(0.05)
 
     async def click(self, selector: str) -> None:
         await self.pilot.click(selector)
