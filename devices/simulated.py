@@ -32,6 +32,7 @@ class SimulatedReader:
     _listeners: list[Listener] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     read_delay_s: float = 0.0
+    lost: bool = False
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -60,7 +61,14 @@ class SimulatedReader:
         if had:
             self._emit(CardEvent(CardEventKind.REMOVED, slot))
 
+    def set_lost(self, lost: bool) -> None:
+        """The reader goes away (unplugged, its driver gone) or comes back, as a PC/SC reader reports it."""
+        self.lost = lost
+        self._emit(CardEvent(CardEventKind.READER_LOST if lost else CardEventKind.READER_BACK))
+
     def _card(self, slot: Slot) -> SimulatedCard:
+        if self.lost:
+            raise CardError("reader_unavailable")
         card = self._slots[slot]
         if card is None:
             raise CardError("card_removed")

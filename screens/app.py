@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,12 @@ from screens.i18n import DEFAULT_LANGUAGE, follow, following
 from screens.overlays import IdleWarning, RelativePin, StaffPin
 from screens.widgets.demo import DemoPanel
 
+log = logging.getLogger(__name__)
+
 TIDY_AFTER_S = 1.0  # after a visit ends, before the heap is tidied (the attract screen is drawn first)
+
+OUT_OF_SERVICE_S = 15.0
+"""After a crash: how long the notice stays up before the process exits (its supervisor restarts it)."""
 
 Failure = DomainError | CardError
 
@@ -60,6 +66,8 @@ class Answered(Message):
     job: Job
     result: Any = None
     error: Failure | None = None
+    crash: Exception | None = None
+    """Anything else the call raised: a fault, raised again on the UI thread (see `_handle_exception`)."""
 
 
 STEP_SCREENS: dict[Step, Callable[[], Screen[Any]]] = {
@@ -125,6 +133,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.visit = 0
         """Counts visits (a card read, an end): what a worker answers for an earlier visit is dropped."""
         self.online = backend.online
+        self.crashed_at: float | None = None
+        """When a fault escaped (`_handle_exception`): the kiosk is out of service and exits soon."""
 
     # --- start, screens, language -------------------------------------------------------------------
 
@@ -311,12 +321,16 @@ class KioskApp(App[None], inherit_bindings=False):
             result = job.call()
         except (DomainError, CardError) as exc:
             self.post_message(Answered(job, error=exc))
+        except Exception as exc:  # noqa: BLE001 - a fault: it goes on to _handle_exception, not swallowed
+            self.post_message(Answered(job, crash=exc))
         else:
             self.post_message(Answered(job, result=result))
 
     @on(Answered)
     def _answered(self, answer: Answered) -> None:
         job = answer.job
+        if answer.crash is not None:
+            raise answer.crash  # whichever visit it was for: the kiosk is in a state nobody tested
         if job.visit is not None and job.visit != self.visit:
             return  # a late answer from an earlier visit: that citizen has gone
         if answer.error is not None:
@@ -373,6 +387,10 @@ class KioskApp(App[None], inherit_bindings=False):
             self.pop_screen()
 
     def tick(self) -> None:
+        if self.crashed_at is not None:
+            if self.clock() - self.crashed_at >= OUT_OF_SERVICE_S:
+                self.exit(return_code=1)
+            return
         if self.current_screen() is None:
             return
         self.blocking(self.backend.queue_length, self._status, any_visit=True)
@@ -396,6 +414,31 @@ class KioskApp(App[None], inherit_bindings=False):
     def action_staff(self) -> None:
         if not isinstance(self.screen, StaffPin):
             self.push_screen(StaffPin())
+
+
+    # --- faults ------------------------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Anything that escaped a handler, a timer or the worker. Textual would print the traceback over
+        the screen and exit with status 1 at once; the kiosk logs it (masked), wipes the visit, tells the
+        citizen to ask the staff, and exits non-zero after OUT_OF_SERVICE_S (tick) so its supervisor starts
+        a fresh process. Pilot still sees the error (`_exception`), so a test that meets one fails."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        log.error("out of service: unexpected error", exc_info=error)
+        self.session.wipe()
+        self.visit += 1  # what the worker still answers for that visit is dropped
+        if self.crashed_at is not None:  # a fault while going out of service: leave now
+            self.exit(return_code=1)
+            return
+        self.crashed_at = self.clock()
+        try:
+            self._show(start.OutOfServiceScreen())
+        except Exception:  # noqa: BLE001 - the screens themselves may be what is broken
+            log.exception("out of service: the notice could not be shown")
+            self.exit(return_code=1)
 
 
 def _ignore(_exc: Failure) -> None:

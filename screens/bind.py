@@ -28,32 +28,49 @@ class LetterScreen(KioskScreen):
     heading = N_("Commitment letter")
     step = (1, N_("letter"))
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.reached_end = False
+        """Kept by the screen, not by its widgets: a redraw (a language switch) starts from the top of the
+        letter with fresh buttons, and must neither forget the end nor enable the button before it."""
+
     def body(self) -> ComposeResult:
         letter = self.session.letter
         yield Static(letter.title if letter else "", id="letter-title")
         with VerticalScroll(id="letter"):
             yield Static(letter.body if letter else "", id="letter-body")
-        yield Static(_("Scroll to the end of the letter to agree."), id="hint")
+        yield Static(self._hint(), id="hint")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
-            yield BigButton(_("I have read and agree"), id="agree", variant="primary")
+            agree = BigButton(_("I have read and agree"), id="agree", variant="primary")
+            agree.disabled = not self.reached_end
+            yield agree
+
+    def _hint(self) -> str:
+        if self.reached_end:
+            return _("You have reached the end of the letter.")
+        return _("Scroll to the end of the letter to agree.")
 
     def on_mount(self) -> None:
-        self.query_one("#agree").disabled = True
         self.set_interval(0.2, self._check_end)
         self.call_after_refresh(self._check_end)
 
     def _check_end(self) -> None:
-        scroll = self.query_one("#letter", VerticalScroll)
-        at_end = scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5
-        agree = self.query_one("#agree")
-        if at_end and agree.disabled:
-            agree.disabled = False
-            self.query_one("#hint", Static).update(_("You have reached the end of the letter."))
+        # A timer's callback runs in its own task, so it can come while a redraw has removed the widgets
+        # and not yet mounted the new ones (or mounted them but not laid them out): then it looks next time.
+        scroll = next(self.query("#letter").results(VerticalScroll), None)
+        if self.reached_end or scroll is None or not scroll.size.height or not scroll.virtual_size.height:
+            return
+        if scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5:
+            self.reached_end = True
+            for agree in self.query("#agree").results(Button):
+                agree.disabled = False
+            for hint in self.query("#hint").results(Static):
+                hint.update(self._hint())
 
     @on(Button.Pressed, "#agree")
     def _agree(self) -> None:
-        self.run_step(partial(self.session.accept_letter, read_to_end=True))
+        self.run_step(partial(self.session.accept_letter, read_to_end=self.reached_end))
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:

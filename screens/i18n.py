@@ -73,6 +73,11 @@ def _(message: str) -> str:
     return _translations(language()).gettext(message)
 
 
+def translate(message: str, lang: str) -> str:
+    """`message` in `lang`, whatever the current language (a notice shown in both)."""
+    return _translations(lang).gettext(message)
+
+
 def N_(message: str) -> str:
     """Mark a message for extraction; translate it later with _()."""
     return message

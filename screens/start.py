@@ -9,11 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from kiosk.api import Reason, reason_of
 from screens.base import BigButton, KioskScreen
-from screens.i18n import N_, _
+from screens.i18n import LANGS, N_, _, translate
 from screens.messages import reason_text
 from screens.widgets.digits import PIN, DigitEntry
 
@@ -117,3 +118,20 @@ class MessageScreen(KioskScreen):
     @on(Button.Pressed, "#menu")
     def _menu(self) -> None:
         self.back_to_menu()
+
+
+OUT_OF_SERVICE = N_("This terminal is out of service. Please ask the staff for help.")
+
+
+class OutOfServiceScreen(Screen[None]):
+    """After a fault: the notice in both languages and nothing to tap. It reads no session and no app
+    state, so that it can be drawn whatever broke."""
+
+    DEFAULT_CSS = """
+    OutOfServiceScreen { align: center middle; }
+    OutOfServiceScreen Static { width: auto; text-style: bold; margin: 1 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        for lang in LANGS:
+            yield Static(translate(OUT_OF_SERVICE, lang), classes="out-of-service")

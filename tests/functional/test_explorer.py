@@ -1,0 +1,124 @@
+"""A seeded random walk over the real app (everything a person or the world can do on each screen) with the
+invariants every screen keeps; the letter-screen bugs the walk found; what happens when a fault escapes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from textual.containers import VerticalScroll
+from textual.widgets import Button
+
+from kiosk.config import KioskConfig
+from kiosk.demo import DemoWorld
+from kiosk.logs import RedactIdNumbers
+from kiosk.session import Step
+from screens.app import OUT_OF_SERVICE_S, make_app
+from screens.bind import LetterScreen
+from screens.start import OutOfServiceScreen
+from tests.support.explorer import SIZES, ManualClock, long_letter, walk
+from tests.support.pilot import STAFF_HASH, Kiosk
+
+STEPS = 100  # per example: 2 sizes x 2 examples x 100 steps, about 2 minutes on a busy 2-core machine
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(min_value=0, max_value=2**16))
+def test_a_random_walk_keeps_every_invariant(world: DemoWorld, size: tuple[int, int], seed: int) -> None:
+    """No exception reaches Textual, the app runs, every screen offers a way on, a wipe leaves nothing
+    personal, nothing is submitted without a Confirm tap, and the letter is agreed only once read."""
+    assert asyncio.run(walk(world, size, seed, STEPS)) == STEPS
+
+
+async def _letter(kiosk: Kiosk, *, long: bool) -> LetterScreen:
+    if long:
+        kiosk.world.backend.letter = long_letter(kiosk.world.backend)  # type: ignore[method-assign]
+    await kiosk.login(0)
+    await kiosk.click("#bind")
+    screen = kiosk.app.screen
+    assert isinstance(screen, LetterScreen)
+    await kiosk.until(lambda: screen.query("#agree"), "the letter screen is composed")
+    return screen
+
+
+async def test_letter_check_end_during_a_redraw_no_matches_agree(kiosk: Kiosk) -> None:
+    """'English' on the letter crashed with NoMatches '#agree': the 0.2 s timer runs in its own task and
+    could look for the button while the redraw had removed the old widgets and not mounted the new ones."""
+    screen = await _letter(kiosk, long=True)
+    await screen.query_children("*").remove()  # where the redraw is between its two awaits
+    screen._check_end()  # the timer firing then: must not raise
+    await kiosk.settle()
+    assert kiosk.app._exception is None
+
+
+async def test_letter_language_switch_keeps_agree_disabled_until_the_end(kiosk: Kiosk) -> None:
+    """A language switch redrew the letter with 'I have read and agree' enabled, read or not."""
+    screen = await _letter(kiosk, long=True)
+    assert screen.query_one("#agree", Button).disabled
+    await kiosk.click("#lang")
+    assert screen.query_one("#agree", Button).disabled, "a redraw enabled it before the end was reached"
+    screen.query_one("#letter", VerticalScroll).scroll_end(animate=False)
+    await kiosk.until(lambda: not screen.query_one("#agree", Button).disabled, "agree enabled at the end")
+    await kiosk.click("#lang")  # back to Chinese: the end stays reached
+    assert not screen.query_one("#agree", Button).disabled
+    await kiosk.click("#agree")
+    assert kiosk.app.session.step is Step.AREA
+
+
+@pytest.mark.parametrize("where", ["handler", "worker"])
+async def test_a_fault_puts_the_kiosk_out_of_service_and_exits_non_zero(
+    world: DemoWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A fault is logged with its traceback (ID numbers masked), the visit wiped, the notice shown in both
+    languages, and after OUT_OF_SERVICE_S the app exits with status 1 for its supervisor to restart it."""
+    certno = world.people[0].certno
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError(f"bug while handling {certno}")
+
+    clock = ManualClock()
+    config = KioskConfig(reader="simulated", idle_timeout_s=90, idle_warning_s=20, staff_pin_hash=STAFF_HASH)
+    app = make_app(world.backend, world.reader, config, clock=clock)
+    log_file = tmp_path / "kiosk.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")  # as kiosk.cli._log_to_file sets it up
+    handler.addFilter(RedactIdNumbers())
+    logging.getLogger("screens.app").addHandler(handler)
+    monkeypatch.setattr(handler, "level", logging.ERROR)
+    with pytest.raises(RuntimeError, match="bug while handling"):  # Pilot re-raises it at the end
+        async with app.run_test(size=(120, 40)) as pilot:
+            k = Kiosk(app, pilot, world)
+            await k.settle()
+            await k.login(0)
+            assert app.session.holder is not None
+            if where == "handler":  # show_step runs on the UI thread, in the button's handler
+                monkeypatch.setattr(app.session, "show_guides", broken)
+                await k.click("#guides")
+            else:  # run_step runs in the worker thread
+                monkeypatch.setattr(app.session, "show_usage", broken)
+                await k.click("#usage")
+            await k.until(lambda: isinstance(app.screen, OutOfServiceScreen), "the out-of-service notice")
+            assert app.session.personal_data_left() == []
+            assert app.session.step is Step.ATTRACT
+            assert app.is_running, "the notice stays up until OUT_OF_SERVICE_S"
+            text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
+            assert "本机暂停服务，请找工作人员帮助。" in text
+            assert "This terminal is out of service. Please ask the staff for help." in text
+            clock.advance(OUT_OF_SERVICE_S)
+            app.tick()
+            await k.until(lambda: not app.is_running, "the app exits")
+    assert app.return_code == 1
+    logging.getLogger("screens.app").removeHandler(handler)
+    handler.close()
+    logged = log_file.read_text(encoding="utf-8")
+    assert "out of service" in logged and "Traceback" in logged and "RuntimeError: bug while handling" in logged
+    assert certno not in logged, "the ID number in the traceback is masked"
