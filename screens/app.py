@@ -321,7 +321,7 @@ class KioskApp(App[None], inherit_bindings=False):
             result = job.call()
         except (DomainError, CardError) as exc:
             self.post_message(Answered(job, error=exc))
-        except Exception as exc:  # noqa: BLE001 - a fault: it goes on to _handle_exception, not swallowed
+        except Exception as exc:  # a fault: it goes on to _handle_exception (not swallowed)
             self.post_message(Answered(job, crash=exc))
         else:
             self.post_message(Answered(job, result=result))
@@ -415,7 +415,6 @@ class KioskApp(App[None], inherit_bindings=False):
         if not isinstance(self.screen, StaffPin):
             self.push_screen(StaffPin())
 
-
     # --- faults ------------------------------------------------------------------------------------------
 
     def _handle_exception(self, error: Exception) -> None:
@@ -436,7 +435,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.crashed_at = self.clock()
         try:
             self._show(start.OutOfServiceScreen())
-        except Exception:  # noqa: BLE001 - the screens themselves may be what is broken
+        except Exception:  # the screens themselves may be what is broken
             log.exception("out of service: the notice could not be shown")
             self.exit(return_code=1)
 

@@ -120,5 +120,7 @@ async def test_a_fault_puts_the_kiosk_out_of_service_and_exits_non_zero(
     logging.getLogger("screens.app").removeHandler(handler)
     handler.close()
     logged = log_file.read_text(encoding="utf-8")
-    assert "out of service" in logged and "Traceback" in logged and "RuntimeError: bug while handling" in logged
+    assert (
+        "out of service" in logged and "Traceback" in logged and "RuntimeError: bug while handling" in logged
+    )
     assert certno not in logged, "the ID number in the traceback is masked"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual.pilot import OutOfBounds
 from textual.containers import VerticalScroll
+from textual.pilot import OutOfBounds
 from textual.widgets import Button, Static
 
 from devices.reader import Slot
@@ -29,7 +29,9 @@ from tests.support.pilot import STAFF_HASH
 
 KEYS = ("enter", "tab", "shift+tab", "backspace", "up", "down", "left", "right", "pagedown", "pageup", "f12")
 SIZES = ((80, 24), (120, 40))
-FORWARD = frozenset({"bind", "bindings", "agree", "next", "yes", "send", "ok", "confirm", "another", "continue"})
+FORWARD = frozenset(
+    {"bind", "bindings", "agree", "next", "yes", "send", "ok", "confirm", "another", "continue"}
+)
 """Buttons that take a visit on: tapped more often, so that a short walk reaches the later screens."""
 
 
@@ -70,7 +72,9 @@ class Walk:
 
     def buttons(self) -> list[Button]:
         """Enabled buttons a person can see on the top screen."""
-        return [b for b in self.app.screen.query(Button) if not b.disabled and b.display and b.region.area > 0]
+        return [
+            b for b in self.app.screen.query(Button) if not b.disabled and b.display and b.region.area > 0
+        ]
 
     def screen_text(self) -> str:
         parts: list[str] = []
@@ -92,7 +96,9 @@ class Walk:
         household = next(
             (p.household for p in self.world.people if holder is not None and p.psn_no == holder.psn_no), None
         )
-        return [p.certno for p in self.world.people if p.household == household] or [self.world.people[0].certno]
+        return [p.certno for p in self.world.people if p.household == household] or [
+            self.world.people[0].certno
+        ]
 
     def _sms_code(self) -> str:
         bodies = [m["body"] for m in self.world.central.sms()]
@@ -123,16 +129,28 @@ class Walk:
             acts.append((0.1 if key == "f12" else 0.7, key, lambda key=key: self._keys(key)))
         holder_in, lost = reader.present(Slot.HOLDER), reader.lost
         acts += [
-            (12 if on_pin else 0.5, "type the card PIN", lambda: self._keys(*["backspace"] * 6, *DEMO_PIN, "enter")),
+            (
+                12 if on_pin else 0.5,
+                "type the card PIN",
+                lambda: self._keys(*["backspace"] * 6, *DEMO_PIN, "enter"),
+            ),
             (2, "type a relative's ID number", lambda: self._keys(*rnd.choice(self._family_certnos()))),
             (2, "type the SMS code", lambda: self._keys(*self._sms_code())),
             (3, "scroll to the end", self._scroll_end),
             (1, "scroll a little", self._scroll_some),
             (1.5 if holder_in else 0.2, "card out", lambda: reader.remove(Slot.HOLDER)),
-            (0.5 if holder_in else 10, "card in", lambda: reader.insert(rnd.choice((0, 0, 0, 1, 2, 3, 4, 5, 6)))),
+            (
+                0.5 if holder_in else 10,
+                "card in",
+                lambda: reader.insert(rnd.choice((0, 0, 0, 1, 2, 3, 4, 5, 6))),
+            ),
             (1.5, "relative's card in", lambda: reader.insert(rnd.choice((5, 5, 1, 0)), Slot.RELATIVE)),
             (0.5, "relative's card out", lambda: reader.remove(Slot.RELATIVE)),
-            (0.5, "idle warning", lambda: self._idle(app.config.idle_timeout_s - app.config.idle_warning_s + 1)),
+            (
+                0.5,
+                "idle warning",
+                lambda: self._idle(app.config.idle_timeout_s - app.config.idle_warning_s + 1),
+            ),
             (0.4, "idle timeout", lambda: self._idle(app.config.idle_timeout_s + 1)),
             (5 if lost else 0.2, "reader back" if lost else "reader lost", lambda: reader.set_lost(not lost)),
         ]
@@ -165,7 +183,7 @@ class Walk:
 
     async def step(self) -> None:
         acts = self.actions()
-        weight, name, do = self.rnd.choices(acts, weights=[a[0] for a in acts])[0]
+        _weight, name, do = self.rnd.choices(acts, weights=[a[0] for a in acts])[0]
         screen = type(self.app.screen).__name__
         self.trail.append(f"{screen}: {name}")
         confirm = name == "tap confirm" and isinstance(self.app.screen, ConfirmScreen | UnbindConfirmScreen)
@@ -202,16 +220,15 @@ class Walk:
             if shown:
                 self.fail(f"after a wipe the screen still shows {shown}")
 
-
     def _check_letter(self) -> None:
         """'I have read and agree' is enabled only on a letter screen whose end the citizen has seen."""
         screen = self.app.screen
         if not isinstance(screen, LetterScreen):
             return
         scroll = next(screen.query("#letter").results(VerticalScroll), None)
-        if scroll is not None and scroll.size.height and scroll.virtual_size.height:
-            if scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5:
-                self.letter_ends_seen.add(id(screen))
+        laid_out = scroll is not None and scroll.size.height and scroll.virtual_size.height
+        if laid_out and (scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5):
+            self.letter_ends_seen.add(id(screen))
         for agree in screen.query("#agree").results(Button):
             if not agree.disabled and id(screen) not in self.letter_ends_seen:
                 self.fail("'I have read and agree' is enabled, but the letter was not read to its end")
