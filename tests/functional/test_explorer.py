@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from textual.containers import VerticalScroll
 from textual.widgets import Button
@@ -23,17 +23,18 @@ from screens.start import OutOfServiceScreen
 from tests.support.explorer import SIZES, ManualClock, long_letter, walk
 from tests.support.pilot import STAFF_HASH, Kiosk
 
-STEPS = 100  # per example: 2 sizes x 2 examples x 100 steps, about 2 minutes on a busy 2-core machine
+STEPS = 100  # per walk: 2 sizes x 2 walks x 100 steps, about 2 minutes on a busy 2-core machine
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @settings(
-    max_examples=2,
+    max_examples=1,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(seed=st.integers(min_value=0, max_value=2**16))
+@example(seed=7)  # found the letter redrawn with 'I have read and agree' enabled (80x24, before the fix)
 def test_a_random_walk_keeps_every_invariant(world: DemoWorld, size: tuple[int, int], seed: int) -> None:
     """No exception reaches Textual, the app runs, every screen offers a way on, a wipe leaves nothing
     personal, nothing is submitted without a Confirm tap, and the letter is agreed only once read."""
