@@ -13,7 +13,7 @@ import enum
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Admdvs = Annotated[str, Field(pattern=r"^\d{6}$", description="6-digit GB/T 2260 area code")]
 PsnNo = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
@@ -160,6 +160,14 @@ def reason_of(key: str) -> Reason:
         return Reason(key)
     except ValueError:
         return Reason.UNKNOWN
+
+
+def invalid_fields(exc: ValidationError) -> str:
+    """Where an answer (or a request) broke the contract and how, without the values: they may be
+    personal, and the log is read by operators."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(body)'}: {e['type']}" for e in exc.errors(include_input=False)
+    )
 
 
 class Strict(BaseModel):

@@ -17,7 +17,6 @@ from kiosk.domain.errors import DomainError
 from kiosk.domain.policy import AreaPolicy
 from kiosk.store.models import CachedLetter, Submission
 from kiosk.store.repository import BindDraft, Store, UnbindDraft
-from kiosk.sync.client import invalid_fields
 from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger("kiosk.services")
@@ -54,7 +53,7 @@ def _request_built(what: str) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        log.error("could not build the request to %s: %s", what, invalid_fields(exc))
+        log.error("could not build the request to %s: %s", what, api.invalid_fields(exc))
         raise CentralFault(Reason.INVALID_REQUEST, detail=what) from None
 
 
@@ -93,7 +92,7 @@ class Backend:
                 method,
                 path,
                 r.status_code,
-                invalid_fields(exc),
+                api.invalid_fields(exc),
             )
             raise CentralFault(detail=f"{method} {path}: http {r.status_code}") from None
         raise CentralRefused(error.error, error.message, **error.params)

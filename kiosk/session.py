@@ -183,14 +183,7 @@ class Session:
         )
         if found is None:
             raise SessionError(Reason.LETTER_MISSING)
-        self.letter = api.LetterOut(
-            letter_id=found.letter_id,
-            version=found.version,
-            lang=found.lang,
-            title=found.title,
-            body=found.body,
-            sha256=found.sha256,
-        )
+        self.letter = api.LetterOut.model_validate(found, from_attributes=True)
         self._to(Step.LETTER)
 
     def accept_letter(self, read_to_end: bool) -> None:

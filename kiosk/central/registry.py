@@ -72,14 +72,7 @@ def letter(db: Session, letter_id: str, version: int, lang: str) -> ConsentLette
 
 
 def letter_out(letter: ConsentLetter) -> api.LetterOut:
-    return api.LetterOut(
-        letter_id=letter.letter_id,
-        version=letter.version,
-        lang=letter.lang,
-        title=letter.title,
-        body=letter.body,
-        sha256=letter.sha256,
-    )
+    return api.LetterOut.model_validate(letter, from_attributes=True)
 
 
 def person_by_certno(db: Session, certno: str, *, lock: bool = False) -> Person:

@@ -136,8 +136,7 @@ class Store:
                 channel=draft.channel,
             )
         except ValidationError as exc:  # nothing is stored; the detail names the fields, not their values
-            fields = ", ".join(str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"])
-            raise SubmissionRefused(Reason.INVALID_REQUEST, detail=fields) from None
+            raise SubmissionRefused(Reason.INVALID_REQUEST, detail=api.invalid_fields(exc)) from None
         return self._submit(
             request_id=request_id,
             kind="bind",
@@ -160,8 +159,7 @@ class Store:
         try:
             body = api.RevokeIn(request_id=request_id, by_psn_no=draft.by_psn_no)
         except ValidationError as exc:  # nothing is stored; the detail names the fields, not their values
-            fields = ", ".join(str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"])
-            raise SubmissionRefused(Reason.INVALID_REQUEST, detail=fields) from None
+            raise SubmissionRefused(Reason.INVALID_REQUEST, detail=api.invalid_fields(exc)) from None
         return self._submit(
             request_id=request_id,
             kind="unbind",

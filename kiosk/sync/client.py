@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from kiosk.signing import signed_headers
 
@@ -31,14 +30,6 @@ class KioskAuth(httpx.Auth):
             )
         )
         yield request
-
-
-def invalid_fields(exc: ValidationError) -> str:
-    """Where an answer (or a request) broke the contract and how, without the values: they may be
-    personal, and the log is read by operators."""
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or '(body)'}: {e['type']}" for e in exc.errors(include_input=False)
-    )
 
 
 def central_client(base_url: str, kiosk_id: str, secret: str, **kwargs: Any) -> httpx.Client:

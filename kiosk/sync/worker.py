@@ -19,7 +19,6 @@ from kiosk.config import SyncConfig
 from kiosk.domain.errors import PolicyError
 from kiosk.domain.policy import parse_policy
 from kiosk.store.repository import DueItem, Store
-from kiosk.sync.client import invalid_fields
 
 log = logging.getLogger("kiosk.sync")
 
@@ -131,7 +130,7 @@ class SyncWorker:
                             got.letter_id, got.version, got.lang, got.title, got.body, got.sha256
                         )
         except ValidationError as exc:
-            log.error("central's areas or letters are not of the contract: %s", invalid_fields(exc))
+            log.error("central's areas or letters are not of the contract: %s", api.invalid_fields(exc))
             report.error = report.error or "policy pull failed (an answer not of the contract)"
         except httpx.HTTPError as exc:
             report.online = report.online and not isinstance(exc, httpx.TransportError)
@@ -176,6 +175,6 @@ def _answer(response: httpx.Response, model: type[Answer], item: DueItem) -> Ans
             "request %s: http %s, an answer not of the contract: %s",
             item.request_id,
             response.status_code,
-            invalid_fields(exc),
+            api.invalid_fields(exc),
         )
         return None
