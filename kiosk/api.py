@@ -79,6 +79,7 @@ class Reason(enum.StrEnum):
     RELATION_SEX_MISMATCH = "relation_sex_mismatch"
     RELATION_AGE_IMPLAUSIBLE = "relation_age_implausible"
     DUPLICATE_BINDING = "duplicate_binding"
+    RELATION_ALREADY_BOUND = "relation_already_bound"
     HOLDER_RELATIVES_CAP = "holder_relatives_cap"
     RELATIVE_HOLDERS_CAP = "relative_holders_cap"
     # the relative's confirmation

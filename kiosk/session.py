@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devices.reader import CardData, PinResult
@@ -34,7 +36,6 @@ class Step(enum.Enum):
     AREA = "area"
     RELATION = "relation"
     RELATIVE = "relative"
-    RELATIVE_CONFIRM = "relative_confirm"
     VERIFY = "verify"
     CONFIRM = "confirm"
     RECEIPT = "receipt"
@@ -101,11 +102,26 @@ class RelativeSummary:
     is_minor: bool
 
 
+SINGLE_PERSON_RELATIONS = frozenset({"10", "51", "52", "61", "62", "63", "64"})
+"""Relations one has only one of (spouse, father, mother, each grandparent): once bound, that relation is
+taken, and the relationship step says so before an ID number is typed."""
+
+
+@dataclass(frozen=True, slots=True)
+class BoundRelation:
+    """A relation the holder has already used: who holds it (masked), and whether another may be added."""
+
+    name_masked: str
+    taken: bool  # a single-person relation: choosing it again can only be refused
+
+
 @dataclass
 class Session:
     """Everything one citizen's visit collected. `wipe()` forgets all of it."""
 
     backend: Backend
+    clock: Callable[[], float] = time.monotonic
+    """For the SMS resend countdown (the app passes its own, so tests drive it)."""
     lang: str = "zh-CN"
     step: Step = Step.ATTRACT
     card: CardData | None = None
@@ -113,14 +129,19 @@ class Session:
     holder: api.HolderOut | None = None
     ineligible_reason: Reason | None = None
     area: str | None = None
-    letter: api.LetterOut | None = None
+    letters: dict[str, api.LetterOut] = field(default_factory=dict)
+    """The commitment letter in each language central has it in (the citizen may switch on the screen)."""
     relation_code: str | None = None
     relative_certno: str | None = None
     relative_check: api.BindingCheckOut | None = None
     relative_card_verified: bool = False
     otp: api.OtpSendOut | None = None
     otp_verified: bool = False
+    resend_at: float | None = None
+    """When (on `clock`) central will send another code: after a code was sent, or a throttled resend."""
     receipt: Submission | None = None
+    receipt_url: str | None = None
+    """Where the receipt's QR code points: central's public page for this receipt."""
     receipts: list[Submission] = field(default_factory=list)
     bindings: api.BindingsOut | None = None
     unbind_target: UnbindTarget | None = None
@@ -128,6 +149,7 @@ class Session:
     # gathered for the screens when their step starts (see `gather`)
     area_names: list[AreaName] = field(default_factory=list)  # the area step's choices
     relations: list[str] = field(default_factory=list)  # the relationship step's choices
+    bound: dict[str, BoundRelation] = field(default_factory=dict)  # relation code -> already bound to whom
     area_name: AreaName | None = None  # the chosen area, for the confirm page
     pending: list[Submission] = field(default_factory=list)  # sent from here, not yet accepted
 
@@ -160,6 +182,9 @@ class Session:
             self.ineligible_reason = (
                 Reason.INELIGIBLE if holder.ineligible_reason is None else reason_of(holder.ineligible_reason)
             )
+            # They cannot share their own account, but someone may share theirs with them (a parent on
+            # resident insurance): the letter promises either side may end it, so they may see and end it.
+            self.bindings = self.backend.bindings(holder.psn_no)
             self.step = Step.INELIGIBLE
             return
         self.area = holder.insured_admdvs
@@ -174,23 +199,51 @@ class Session:
             raise SessionError(Reason.POLICY_UNKNOWN, area=self.area)
         return policy
 
+    @property
+    def letter(self) -> api.LetterOut | None:
+        """The letter in the citizen's language, or in Chinese where it has no translation."""
+        return self.letters.get(self.lang) or self.letters.get("zh-CN")
+
+    @property
+    def can_unbind_only(self) -> bool:
+        """Not a holder who may share (resident insurance, suspended ...), but someone shares with them."""
+        return self.ineligible_reason is not None and bool(self.bindings and self.bindings.as_relative)
+
     def start_bind(self) -> None:
+        """The commitment letter; refused at once where the holder has no relative left to bind."""
         self._expect(Step.MENU, Step.RECEIPT, Step.BINDINGS)
         policy = self.policy()
+        assert self.holder is not None  # noqa: S101
+        bindings = self.backend.bindings(self.holder.psn_no)
+        waiting = [s for s in self.backend.pending_for(self.holder.psn_no) if s.kind == "bind"]
+        if len(_in_force(bindings.as_holder)) + len(waiting) >= policy.max_relatives_per_holder:
+            raise SessionError(Reason.HOLDER_RELATIVES_CAP, cap=policy.max_relatives_per_holder)
         ref = policy.consent_letter
-        found = self.backend.letter(ref.id, ref.version, self.lang) or self.backend.letter(
-            ref.id, ref.version, "zh-CN"
-        )
-        if found is None:
+        letters = {}
+        for lang in ("zh-CN", "en"):
+            found = self.backend.letter(ref.id, ref.version, lang)
+            if found is not None:
+                letters[lang] = api.LetterOut.model_validate(found, from_attributes=True)
+        if "zh-CN" not in letters:
             raise SessionError(Reason.LETTER_MISSING)
-        self.letter = api.LetterOut.model_validate(found, from_attributes=True)
+        self.letters = letters
         self._to(Step.LETTER)
 
     def accept_letter(self, read_to_end: bool) -> None:
+        """Agreed to the letter (in the language it was read in, which the binding records). With one area
+        to choose from, it is chosen: the relationship step comes next."""
         self._expect(Step.LETTER)
         if not read_to_end:
             raise SessionError(Reason.LETTER_NOT_READ)
-        self._to(Step.AREA)
+        shown = self.letter
+        assert shown is not None  # noqa: S101
+        self.letters = {shown.lang: shown}
+        choices = self.area_choices()
+        if len(choices) == 1:
+            self.area = choices[0]
+            self._to(Step.RELATION)
+        else:
+            self._to(Step.AREA)
 
     def area_choices(self) -> list[str]:
         """The areas this holder may bind in: their insured area (their account lives there)."""
@@ -211,15 +264,29 @@ class Session:
         self._expect(Step.RELATION)
         if code not in self.relation_choices():
             raise SessionError(Reason.RELATION_NOT_ALLOWED, relation=code)
+        bound = self.bound.get(code)
+        if bound is not None and bound.taken:
+            raise SessionError(
+                Reason.RELATION_ALREADY_BOUND,
+                relation=relation(code).name(self.lang),
+                name=bound.name_masked,
+            )
         self.relation_code = code
         self.relative_certno = None
         self.relative_check = None
         self._to(Step.RELATIVE)
 
     def back_to_relation(self) -> None:
-        self._expect(Step.RELATIVE, Step.RELATIVE_CONFIRM)
+        self._expect(Step.RELATIVE)
         self.relative_certno, self.relative_check = None, None
         self._to(Step.RELATION)
+
+    def reenter_relative(self) -> None:
+        """Not the right person (seen on the verification or the confirm page): type the number again."""
+        self._expect(Step.VERIFY, Step.CONFIRM)
+        self.relative_certno, self.relative_check = None, None
+        self.otp, self.otp_verified, self.relative_card_verified, self.resend_at = None, False, False, None
+        self._to(Step.RELATIVE)
 
     def enter_relative(self, certno_text: str, *, by_card: bool = False) -> None:
         """Check the typed (or read) ID number here, then every rule at central (blocking)."""
@@ -238,19 +305,12 @@ class Session:
         self.relative_certno = certno
         self.relative_check = check
         self.relative_card_verified = by_card
-        self.otp, self.otp_verified = None, False
-        self._to(Step.RELATIVE_CONFIRM)
+        self.otp, self.otp_verified, self.resend_at = None, False, None
+        # The person is shown (masked) with the verification, or on the confirm page: one look, not two.
+        self._to(Step.VERIFY if self.needed_verification() - self._done() else Step.CONFIRM)
 
     def _holder_certno(self) -> str | None:
         return self.card.certno if self.card is not None else None
-
-    def confirm_relative(self, is_right_person: bool) -> None:
-        self._expect(Step.RELATIVE_CONFIRM)
-        if not is_right_person:
-            self.relative_certno, self.relative_check = None, None
-            self._to(Step.RELATIVE)
-            return
-        self._to(Step.VERIFY if self.needed_verification() - self._done() else Step.CONFIRM)
 
     def needed_verification(self) -> set[str]:
         assert self.relative_check is not None  # noqa: S101
@@ -267,8 +327,18 @@ class Session:
         try:
             self.otp = self.backend.send_otp(self.holder.psn_no, self.relative_check.relative.psn_no)
         except CentralRefused as exc:
+            wait = exc.params.get("retry_after_s")
+            if exc.reason is Reason.OTP_THROTTLED and isinstance(wait, int | float):
+                self.resend_at = self.clock() + wait
             raise _relay(exc) from None
+        self.resend_at = self.clock() + self.otp.resend_after_s
         return self.otp
+
+    def resend_wait_s(self) -> int:
+        """Whole seconds until another code may be asked for (0: now)."""
+        if self.resend_at is None:
+            return 0
+        return max(0, int(self.resend_at - self.clock() + 0.999))
 
     def verify_sms(self, code: str) -> None:
         self._expect(Step.VERIFY)
@@ -325,15 +395,16 @@ class Session:
         return self.receipt
 
     def bind_another(self) -> None:
+        """The next relative under the same letter and area (the letter was agreed to in this visit)."""
         self._expect(Step.RECEIPT)
         self.relation_code, self.relative_check, self.relative_certno = None, None, None
-        self.otp, self.otp_verified, self.relative_card_verified = None, False, False
+        self.otp, self.otp_verified, self.relative_card_verified, self.resend_at = None, False, False, None
         self._to(Step.RELATION)
 
     # --- looking and unbinding ----------------------------------------------------------------------------
 
     def show_bindings(self) -> api.BindingsOut:
-        self._expect(Step.MENU, Step.RECEIPT, Step.UNBIND_RECEIPT, Step.BINDINGS)
+        self._expect(Step.MENU, Step.RECEIPT, Step.UNBIND_RECEIPT, Step.BINDINGS, Step.INELIGIBLE)
         assert self.holder is not None  # noqa: S101
         self.bindings = self.backend.bindings(self.holder.psn_no)
         self._to(Step.BINDINGS)
@@ -381,8 +452,13 @@ class Session:
         self._to(Step.GUIDES)
 
     def back_to_menu(self) -> None:
-        if self.holder is None or self.step in (Step.INELIGIBLE, Step.BLOCKED):
+        """The menu; for someone who may only see what is shared with them, their notice (it offers that)."""
+        if self.holder is None or self.step is Step.BLOCKED:
             raise SessionError(Reason.NO_HOLDER)
+        if self.ineligible_reason is not None:
+            self.unbind_target = None
+            self._to(Step.INELIGIBLE)
+            return
         self._to(Step.MENU)
 
     # --- helpers ----------------------------------------------------------------------------------------
@@ -400,6 +476,11 @@ class Session:
                 self.area_names = [self._area_name(admdvs) for admdvs in self.area_choices()]
             case Step.RELATION:
                 self.relations = self.relation_choices()
+                assert self.holder is not None  # noqa: S101
+                psn_no = self.holder.psn_no
+                self.bound = _bound_relations(
+                    self.backend.bindings(psn_no).as_holder, self.backend.pending_for(psn_no)
+                )
             case Step.CONFIRM:
                 assert self.area is not None  # noqa: S101
                 self.area_name = self._area_name(self.area)
@@ -446,18 +527,35 @@ class Session:
 
     def wipe(self) -> None:
         """Forget everything personal: the next citizen starts from nothing (and in Chinese)."""
-        self.__dict__.update(Session(self.backend).__dict__)
+        self.__dict__.update(Session(self.backend, self.clock).__dict__)
 
     def personal_data_left(self) -> list[str]:
         """Names of fields still holding anything personal (a wiped session returns [])."""
-        keep = {"backend", "lang", "step"}
+        keep = {"backend", "clock", "lang", "step"}
         return [
             n
             for n in self.__dataclass_fields__
-            if n not in keep and getattr(self, n) not in (None, [], False)
+            if n not in keep and getattr(self, n) not in (None, [], {}, False)
         ]
 
 
 def _relay(exc: CentralRefused) -> SessionError:
     """Central's refusal, passed on with its reason and parameters for the citizen's message."""
     return SessionError(exc.reason, exc.detail, **exc.params)
+
+
+def _in_force(rows: list[api.BindingOut]) -> list[api.BindingOut]:
+    return [b for b in rows if b.status == "active"]
+
+
+def _bound_relations(rows: list[api.BindingOut], pending: list[Submission]) -> dict[str, BoundRelation]:
+    """Relation code -> who already holds it: the bindings in force where the holder shares, and the
+    bindings sent from this terminal that central has not answered yet."""
+    held = [(b.relation_code, b.relative.name_masked) for b in _in_force(rows)]
+    held += [
+        (s.relation_code, s.relative_name_masked) for s in pending if s.kind == "bind" and s.relation_code
+    ]
+    out: dict[str, BoundRelation] = {}
+    for code, name in held:
+        out.setdefault(code, BoundRelation(name, taken=code in SINGLE_PERSON_RELATIONS))
+    return out

@@ -35,6 +35,23 @@ log = logging.getLogger(__name__)
 
 TIDY_AFTER_S = 1.0  # after a visit ends, before the heap is tidied (the attract screen is drawn first)
 
+NOTICE_S = 30.0
+"""How long the attract screen keeps a word about the visit that just ended (the card was pulled)."""
+
+UNCONFIRMED_STEPS = frozenset(
+    {
+        Step.PIN,
+        Step.LETTER,
+        Step.AREA,
+        Step.RELATION,
+        Step.RELATIVE,
+        Step.VERIFY,
+        Step.CONFIRM,
+        Step.UNBIND_CONFIRM,
+    }
+)
+"""Steps where the citizen is on the way to a request not yet confirmed: a card pulled there loses it."""
+
 OUT_OF_SERVICE_S = 15.0
 """After a crash: how long the notice stays up before the process exits (its supervisor restarts it)."""
 
@@ -78,7 +95,6 @@ STEP_SCREENS: dict[Step, Callable[[], Screen[Any]]] = {
     Step.AREA: bind.AreaScreen,
     Step.RELATION: bind.RelationScreen,
     Step.RELATIVE: bind.RelativeScreen,
-    Step.RELATIVE_CONFIRM: bind.RelativeConfirmScreen,
     Step.VERIFY: bind.VerifyScreen,
     Step.CONFIRM: bind.ConfirmScreen,
     Step.RECEIPT: bind.ReceiptScreen,
@@ -108,6 +124,13 @@ class KioskApp(App[None], inherit_bindings=False):
     """The sync worker's last word on the link to central; None until it has tried."""
     reader_lost: var[bool] = var(False)
     """The card reader is gone: the attract screen says so instead of inviting a card."""
+    card_in: var[bool] = var(False)
+    """A card is in the holder's slot (from the reader's events): after a visit the attract screen asks for
+    it to be taken, and does not invite one."""
+    reading: var[bool] = var(False)
+    """The card just inserted is being read: the attract screen says so at once."""
+    notice: var[tuple[str, float] | None] = var(None)
+    """A word for the attract screen about how the last visit ended (a reason key) and when (on `clock`)."""
     language: var[str] = var(DEFAULT_LANGUAGE)
     """The citizen's language: the screens' text (screens.i18n follows this), the session's letter and
     relation names. Every visit starts in Chinese."""
@@ -125,13 +148,15 @@ class KioskApp(App[None], inherit_bindings=False):
         self.backend = backend
         self.reader = reader
         self.config = config
-        self.session = Session(backend)
+        self.session = Session(backend, clock)
         self.demo = demo_panel is not None
         self.demo_panel = demo_panel
         self.clock = clock
         self.last_touch = clock()
         self.visit = 0
         """Counts visits (a card read, an end): what a worker answers for an earlier visit is dropped."""
+        self.in_flight: dict[int, int] = {}
+        """Blocking calls still running, per visit (a card pulled while one saves is told so)."""
         self.online = backend.online
         self.crashed_at: float | None = None
         """When a fault escaped (`_handle_exception`): the kiosk is out of service and exits soon."""
@@ -162,14 +187,21 @@ class KioskApp(App[None], inherit_bindings=False):
         if step is Step.BLOCKED:
             self.show_message("pin_blocked")
         elif step is Step.INELIGIBLE:
-            self.show_message(self.session.ineligible_reason or "ineligible")
+            self.show_message(
+                self.session.ineligible_reason or "ineligible", offer_shared=self.session.can_unbind_only
+            )
         else:
             self._show(STEP_SCREENS[step]())
 
     def show_message(
-        self, key: str, params: dict[str, Any] | None = None, *, offer_menu: bool = False
+        self,
+        key: str,
+        params: dict[str, Any] | None = None,
+        *,
+        offer_menu: bool = False,
+        offer_shared: bool = False,
     ) -> None:
-        self._show(start.MessageScreen(key, params, offer_menu=offer_menu))
+        self._show(start.MessageScreen(key, params, offer_menu=offer_menu, offer_shared=offer_shared))
 
     def _show(self, screen: Screen[Any]) -> None:
         while isinstance(self.screen, ModalScreen):
@@ -311,7 +343,10 @@ class KioskApp(App[None], inherit_bindings=False):
         if failed is None:
             screen = self.current_screen()
             failed = (lambda exc: self._refused(screen, exc)) if screen is not None else _ignore
-        self._work(Job(call, done, failed, None if any_visit else self.visit))
+        job = Job(call, done, failed, None if any_visit else self.visit)
+        if job.visit is not None:
+            self.in_flight[job.visit] = self.in_flight.get(job.visit, 0) + 1
+        self._work(job)
 
     @work(thread=True, exit_on_error=False, group="io")
     def _work(self, job: Job) -> None:
@@ -329,6 +364,10 @@ class KioskApp(App[None], inherit_bindings=False):
     @on(Answered)
     def _answered(self, answer: Answered) -> None:
         job = answer.job
+        if job.visit is not None:
+            left = self.in_flight.pop(job.visit, 1) - 1
+            if left > 0:
+                self.in_flight[job.visit] = left
         if answer.crash is not None:
             raise answer.crash  # whichever visit it was for: the kiosk is in a state nobody tested
         if job.visit is not None and job.visit != self.visit:
@@ -358,10 +397,16 @@ class KioskApp(App[None], inherit_bindings=False):
             self.reader_lost = False
             self.finish()
         elif event.slot is Slot.HOLDER and event.kind is CardEventKind.REMOVED:
+            self.card_in = self.reading = False
+            self.notice = self._pulled_notice()
             self.finish()
         elif event.slot is Slot.HOLDER and event.kind is CardEventKind.INSERTED:
             self.touch()
-            self.blocking(lambda: self.reader.read(Slot.HOLDER), self._card_read)
+            self.card_in, self.notice = True, None
+            if self.session.step is not Step.ATTRACT:
+                self.finish()  # a new card (the old one's removal was missed): its visit starts afresh
+            self.reading = True  # the attract screen says "reading your card" in the next frame
+            self.blocking(lambda: self.reader.read(Slot.HOLDER), self._card_read, failed=self._card_unread)
         elif (
             event.slot is Slot.RELATIVE
             and event.kind is CardEventKind.INSERTED
@@ -370,9 +415,23 @@ class KioskApp(App[None], inherit_bindings=False):
             self.push_screen(RelativePin())
 
     def _card_read(self, card: CardData) -> None:
+        self.reading = False
         self.visit += 1  # a card starts a visit (card_inserted wipes the session, keeping the language)
         self.session.card_inserted(card)
         self.go()
+
+    def _card_unread(self, exc: Failure) -> None:
+        self.reading = False
+        self.notice = (exc.key, self.clock())
+
+    def _pulled_notice(self) -> tuple[str, float] | None:
+        """What the attract screen says after the card was pulled in the middle of something."""
+        step, now = self.session.step, self.clock()
+        if step in (Step.CONFIRM, Step.UNBIND_CONFIRM) and self.in_flight.get(self.visit):
+            return ("card_pulled_while_saving", now)  # the commit may well have gone through
+        if step not in UNCONFIRMED_STEPS:
+            return None  # a menu, a list, a receipt: nothing was under way
+        return ("card_pulled_partly_saved" if self.session.receipts else "card_pulled_nothing_sent", now)
 
     # --- idle, status, staff --------------------------------------------------------------------------
 
@@ -393,6 +452,8 @@ class KioskApp(App[None], inherit_bindings=False):
             return
         if self.current_screen() is None:
             return
+        if self.notice is not None and self.clock() - self.notice[1] >= NOTICE_S:
+            self.notice = None
         self.blocking(self.backend.queue_length, self._status, any_visit=True)
         if self.session.step is Step.ATTRACT:
             return

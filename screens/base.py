@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Static
@@ -23,8 +24,12 @@ if TYPE_CHECKING:
     from screens.app import KioskApp  # for the type checker only: screens.app imports the screens
 
 
-class BigButton(Button, can_focus=False):
-    """Touch-first: large, no focus ring to chase, no press-animation delay."""
+class BigButton(Button):
+    """Touch-first: large, no press-animation delay. Tab and the arrow keys reach it and Enter presses it
+    (a hardware keypad, an assisted setup), but a tap does not leave it focused: the focus stays with the
+    screen's digit entry, so the keyboard's digits still go there."""
+
+    FOCUS_ON_CLICK = False
 
     def __init__(
         self, label: str, *, id: str | None = None, variant: Any = "default", classes: str = ""
@@ -54,6 +59,11 @@ class KioskScreen(Screen[None]):
     """Subclasses give `heading` (an English msgid) and `body()`; `step` places the bind flow's indicator.
 
     A screen reads the session and posts `screens.events` messages; the app does the rest."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,right", "app.focus_next", show=False),
+        Binding("up,left", "app.focus_previous", show=False),
+    ]
 
     heading: ClassVar[str] = ""
     step: ClassVar[tuple[int, str] | None] = None  # (number, msgid of the label) in the bind flow
@@ -143,6 +153,19 @@ class KioskScreen(Screen[None]):
 
     def clear_error(self) -> None:
         self.query_one("#error", Static).update("")
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit typed while a button has the focus still goes into the screen's digit entry."""
+        entries = self.query(DigitEntry)
+        if (
+            entries
+            and not entries.first().has_focus
+            and event.character
+            and event.character in "0123456789xX"
+        ):
+            entries.first().focus()
+            entries.first().press(event.character.upper())
+            event.stop()
 
     def type_key(self, key: str) -> None:
         """Type into the screen's digit entry as a keypad tap would ("0".."9", "X", "back", "clear")."""

@@ -1,22 +1,24 @@
-"""The bind flow: letter, area, relationship, relative, confirmation of the person, verification,
-confirmation of the binding, receipt."""
+"""The bind flow: letter, (area), relationship, relative, the relative's confirmation (with the person
+shown), confirmation of the binding, receipt."""
 
 from __future__ import annotations
 
 from functools import partial
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from kiosk.api import Reason
+from kiosk.api import BindingCheckOut, Reason
 from kiosk.domain.idnumber import check_partial_id
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
+from kiosk.session import RelativeSummary
 from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _, language
-from screens.messages import reason_text, status_text
+from screens.messages import reason_text
 from screens.widgets.digits import ID_NUMBER, SMS_CODE, DigitEntry
 from screens.widgets.qr import QRCode
 
@@ -30,9 +32,15 @@ class LetterScreen(KioskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.reached_end = False
-        """Kept by the screen, not by its widgets: a redraw (a language switch) starts from the top of the
-        letter with fresh buttons, and must neither forget the end nor enable the button before it."""
+        self.reached: set[str] = set()
+        """The languages whose letter was read to the end. Kept by the screen, not by its widgets: a redraw
+        (a language switch) starts from the top of the letter with fresh buttons, and must neither forget
+        the end nor enable the button before it. The other language's letter is read anew: what is agreed
+        to is the letter on the screen."""
+
+    @property
+    def reached_end(self) -> bool:
+        return language() in self.reached
 
     def body(self) -> ComposeResult:
         letter = self.session.letter
@@ -62,7 +70,7 @@ class LetterScreen(KioskScreen):
         if self.reached_end or scroll is None or not scroll.size.height or not scroll.virtual_size.height:
             return
         if scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5:
-            self.reached_end = True
+            self.reached.add(language())
             for agree in self.query("#agree").results(Button):
                 agree.disabled = False
             for hint in self.query("#hint").results(Static):
@@ -80,7 +88,7 @@ class LetterScreen(KioskScreen):
 class AreaScreen(KioskScreen):
     CSS_PATH = "styles/area.tcss"
     heading = N_("Planning area")
-    step = (2, N_("area"))
+    # shown only where a holder has more than one area to choose from: not a step of its own
 
     def body(self) -> ComposeResult:
         yield Static(_("Your account belongs to the area where you are insured:"), id="hint")
@@ -104,12 +112,19 @@ class AreaScreen(KioskScreen):
 class RelationScreen(KioskScreen):
     CSS_PATH = "styles/relation.tcss"
     heading = N_("Who is the relative to you?")
-    step = (3, N_("relationship"))
+    step = (2, N_("relationship"))
 
     def body(self) -> ComposeResult:
+        bound = self.session.bound
         with Grid(id="choices"):
             for code in self.session.relations:
-                yield BigButton(relation(code).name(language()), id=f"rel-{code}")
+                name = relation(code).name(language())
+                if code in bound:  # tapping it still says why, rather than a button that does nothing
+                    yield BigButton(
+                        _("{relation} (bound)").format(relation=name), id=f"rel-{code}", classes="bound"
+                    )
+                else:
+                    yield BigButton(name, id=f"rel-{code}")
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
@@ -129,7 +144,7 @@ class RelativeScreen(KioskScreen):
 
     CSS_PATH = "styles/relative.tcss"
     heading = N_("The relative's ID number")
-    step = (4, N_("relative"))
+    step = (3, N_("relative"))
 
     def body(self) -> ComposeResult:
         rel = relation(self.session.relation_code or "10").name(language())
@@ -137,6 +152,7 @@ class RelativeScreen(KioskScreen):
         yield DigitEntry(ID_NUMBER, display_id="certno", id="entry")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
+            yield BigButton(_("Clear"), id="clear")
             yield BigButton(_("Next"), id="next", variant="primary")
 
     @property
@@ -171,36 +187,39 @@ class RelativeScreen(KioskScreen):
     def _next(self) -> None:
         self.query_one(DigitEntry).submit()
 
+    @on(Button.Pressed, "#clear")
+    def _clear(self) -> None:
+        self.type_key("clear")
+
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
         self.run_step(self.session.back_to_relation)
 
 
-class RelativeConfirmScreen(KioskScreen):
-    CSS_PATH = "styles/confirm.tcss"
-    heading = N_("Is this the right person?")
-    step = (5, N_("check"))
+def binding_terms(check: BindingCheckOut, area: str) -> list[str]:
+    """The area, the limits and the validity of a binding, one line each (confirm page and receipt)."""
 
-    def body(self) -> ComposeResult:
-        r = self.session.relative_summary()
-        yield Static(
-            _("{name}, {age} years old, your {relation}").format(
-                name=r.name_masked, age=r.age, relation=r.relation
-            ),
-            id="summary",
-        )
-        yield Static(_("ID number: {certno}").format(certno=r.certno_masked), id="detail")
-        with Horizontal(id="actions"):
-            yield BigButton(_("No, re-enter"), id="no")
-            yield BigButton(_("Yes, this is the person"), id="yes", variant="primary")
+    def cap(fen: int) -> str:
+        return _("no limit") if fen == 0 else f"¥{format_fen(fen)}"
 
-    @on(Button.Pressed, "#yes")
-    def _yes(self) -> None:
-        self.run_step(partial(self.session.confirm_relative, True))
+    return [
+        _("Area: {area}").format(area=area),
+        _("Limits: {per_txn} per payment, {daily} per day, {annual} per year").format(
+            per_txn=cap(check.per_txn_cap_fen),
+            daily=cap(check.daily_cap_fen),
+            annual=cap(check.annual_cap_fen),
+        ),
+        _("Valid until: {date}").format(date=check.valid_until.isoformat())
+        if check.valid_until
+        else _("Valid until either of you ends it"),
+    ]
 
-    @on(Button.Pressed, "#no")
-    def _no(self) -> None:
-        self.run_step(partial(self.session.confirm_relative, False))
+
+def person_line(summary: RelativeSummary) -> str:
+    """Who the relative is, masked: name, age, relation and ID number on one line."""
+    return _("{name}, {age} years old, your {relation} · ID {certno}").format(
+        name=summary.name_masked, age=summary.age, relation=summary.relation, certno=summary.certno_masked
+    )
 
 
 class VerifyScreen(KioskScreen):
@@ -208,11 +227,12 @@ class VerifyScreen(KioskScreen):
 
     CSS_PATH = "styles/verify.tcss"
     heading = N_("The relative confirms")
-    step = (6, N_("confirmation"))
+    step = (4, N_("confirmation"))
 
     def body(self) -> ComposeResult:
         needed = self.session.needed_verification()
         summary = self.session.relative_summary()
+        yield Static(person_line(summary), id="person")
         if "card" in needed and not self.session.relative_card_verified:
             yield Static(
                 _("Insert the relative's own social security card in the second slot."), id="card-hint"
@@ -221,18 +241,48 @@ class VerifyScreen(KioskScreen):
             phone = summary.phone_masked or "—"
             if self.session.otp is None:
                 yield Static(
-                    _("We will send a code to the relative's phone {phone}.").format(phone=phone), id="hint"
+                    _("If this is the person, we send a code to their phone {phone}.").format(phone=phone),
+                    id="hint",
                 )
-                yield BigButton(_("Send the code"), id="send", variant="primary")
+                with Horizontal(id="actions"):
+                    yield BigButton(_("No, re-enter"), id="reenter")
+                    yield BigButton(_("Yes, send the code"), id="send", variant="primary")
             else:
                 yield Static(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
                 yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
                 with Horizontal(id="actions"):
-                    yield BigButton(_("Send again"), id="send")
+                    yield BigButton(_("No, re-enter"), id="reenter")
+                    yield BigButton(self._resend_label(), id="send")
                     yield BigButton(_("OK"), id="ok", variant="primary")
+        elif "card" in needed:
+            with Horizontal(id="actions"):
+                yield BigButton(_("No, re-enter"), id="reenter")
+
+    def _resend_label(self) -> str:
+        wait = self.session.resend_wait_s()
+        if wait <= 0:
+            return _("Send again")
+        return _("Send again ({wait})").format(wait=f"{wait // 60}:{wait % 60:02d}")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._count_down)
+        self._count_down()
+
+    def _count_down(self) -> None:
+        """The resend button says how long until central sends another code, and is off until then."""
+        for button in self.query("#send").results(Button):
+            if self.session.otp is None and self.session.resend_wait_s() <= 0:
+                button.disabled = False
+                continue
+            button.label = self._resend_label() if self.session.otp is not None else button.label
+            button.disabled = self.session.resend_wait_s() > 0
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
+
+    @on(Button.Pressed, "#reenter")
+    def _reenter(self) -> None:
+        self.run_step(self.session.reenter_relative)
 
     @property
     def code(self) -> str:
@@ -260,7 +310,7 @@ class VerifyScreen(KioskScreen):
 class ConfirmScreen(KioskScreen):
     CSS_PATH = "styles/confirm.tcss"
     heading = N_("Confirm the binding")
-    step = (7, N_("confirm"))
+    step = (5, N_("confirm"))
 
     def body(self) -> ComposeResult:
         s = self.session
@@ -268,26 +318,18 @@ class ConfirmScreen(KioskScreen):
         check = s.relative_check
         assert check is not None  # noqa: S101 - the confirm step follows the check
         area = s.area_name.name(language()) if s.area_name is not None else s.area or ""
-
-        def cap(fen: int) -> str:
-            return _("no limit") if fen == 0 else f"¥{format_fen(fen)}"
-
-        lines = [
-            _("Relative: {name}, your {relation}").format(name=r.name_masked, relation=r.relation),
-            _("Area: {area}").format(area=area),
-            _("Limits: {per_txn} per payment, {daily} per day, {annual} per year").format(
-                per_txn=cap(check.per_txn_cap_fen),
-                daily=cap(check.daily_cap_fen),
-                annual=cap(check.annual_cap_fen),
-            ),
-            _("Valid until: {date}").format(date=check.valid_until.isoformat())
-            if check.valid_until
-            else _("Valid until either of you ends it"),
-        ]
-        yield Static("\n".join(lines), id="summary")
+        yield Static(person_line(r), id="person")
+        yield Static("\n".join(binding_terms(check, area)), id="summary")
         with Horizontal(id="actions"):
-            yield BigButton(_("Back to menu"), id="menu")
+            yield BigButton(_("No, re-enter"), id="reenter")
             yield BigButton(_("Confirm binding"), id="confirm", variant="success")
+
+    def footer_buttons(self) -> ComposeResult:
+        yield BigButton(_("Back to menu"), id="menu", classes="small")
+
+    @on(Button.Pressed, "#reenter")
+    def _reenter(self) -> None:
+        self.run_step(self.session.reenter_relative)
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self, event: Button.Pressed) -> None:
@@ -300,30 +342,56 @@ class ConfirmScreen(KioskScreen):
 
 
 class ReceiptScreen(KioskScreen):
+    """What was done, for whom, on what terms, and where to follow it; then back to the menu or finish.
+    One heading says where the request is (done, saved to send, refused): never two that disagree."""
+
     CSS_PATH = "styles/receipt.tcss"
     heading = N_("Receipt")
 
+    HEADLINES: ClassVar[dict[tuple[str, str], str]] = {
+        ("bind", "accepted"): N_("The binding is made."),
+        ("bind", "pending"): N_("The binding is saved on this terminal."),
+        ("bind", "rejected"): N_("The binding was refused."),
+        ("unbind", "accepted"): N_("The binding is ended."),
+        ("unbind", "pending"): N_("The unbinding is saved on this terminal."),
+        ("unbind", "rejected"): N_("The unbinding was refused."),
+    }
+
     def body(self) -> ComposeResult:
-        receipt = self.session.receipt
+        s = self.session
+        receipt = s.receipt
         assert receipt is not None  # noqa: S101
-        done = _("Binding submitted") if receipt.kind == "bind" else _("Unbinding submitted")
+        lines: list[str] = []
+        if receipt.kind == "bind" and s.relative_check is not None:
+            rel = relation(receipt.relation_code or "10").name(language())
+            lines.append(
+                _("Relative: {name}, your {relation}").format(name=receipt.relative_name_masked, relation=rel)
+            )
+            if receipt.status != "rejected":
+                area = s.area_name.name(language()) if s.area_name is not None else receipt.admdvs
+                lines += binding_terms(s.relative_check, area)
+        elif receipt.kind == "unbind":
+            lines.append(
+                _("No longer shared with: {name} ({certno})").format(
+                    name=receipt.relative_name_masked, certno=receipt.relative_certno_masked
+                )
+            )
+        headline = self.HEADLINES.get((receipt.kind, receipt.status), N_("Your request is recorded."))
         with Horizontal(id="receipt"):
             with Vertical(id="text"):
-                yield Static(done, id="done")
-                yield Static(_("Receipt number: {no}").format(no=receipt.receipt_no), id="number")
-                yield Static(_("Status: {status}").format(status=status_text(receipt.status)), id="state")
+                yield Static(_(headline), id="done", classes=receipt.status)
                 if receipt.status == "pending":
                     yield Static(_("It will be sent as soon as the network is back. You will get an SMS."))
                 if receipt.status == "rejected":
                     yield Static(reason_text(receipt.reason_code or ""), id="reason")
+                yield Static("\n".join(lines), id="details")
+                yield Static(_("Receipt number: {no}").format(no=receipt.receipt_no), id="number")
                 yield Static(_("Scan the code to follow this request on your phone."), id="qr-hint")
-                yield Static(_("Please take your card with you."), id="take-card")
-            yield QRCode(f"FAMILY-AID:{receipt.receipt_no}", id="qr")
+            yield QRCode(s.receipt_url or receipt.receipt_no, id="qr")
         with Horizontal(id="actions"):
             if receipt.kind == "bind":
                 yield BigButton(_("Bind another relative"), id="another")
-            else:
-                yield BigButton(_("Back to menu"), id="menu")
+            yield BigButton(_("Back to menu"), id="menu")
             yield BigButton(_("Finish"), id="finish", variant="primary")
 
     @on(Button.Pressed, "#another")

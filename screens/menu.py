@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
+from kiosk.api import BindingOut
 from kiosk.domain.relations import relation
 from kiosk.domain.settlement import format_fen
 from kiosk.session import Side, other_party
@@ -29,9 +30,10 @@ class MenuScreen(KioskScreen):
             yield BigButton(_("My bindings / unbind"), id="bindings")
             yield BigButton(_("Usage records"), id="usage")
             yield BigButton(_("Guides"), id="guides")
-
-    def footer_buttons(self) -> ComposeResult:
-        yield BigButton(_("Finish"), id="finish", classes="small")
+        # Not in the footer, where every other screen has its way back to this menu: two quick taps on one
+        # spot must never turn "back" into "end the visit".
+        with Horizontal(id="actions"):
+            yield BigButton(_("Finish"), id="finish", variant="warning")
 
     @on(Button.Pressed, "#bind")
     def _bind(self) -> None:
@@ -55,45 +57,72 @@ class MenuScreen(KioskScreen):
 
 
 class BindingsScreen(KioskScreen):
-    """Who shares with whom, both directions, with each binding's status; any of them can be ended."""
+    """Who shares with whom, both directions, in columns (masked name, relation, masked ID, from, until,
+    status), each binding in force with its Unbind button; then what this terminal has not sent yet.
+    Someone who cannot share their own account sees only the accounts shared with them."""
 
     CSS_PATH = "styles/bindings.tcss"
     heading = N_("My bindings")
 
     def body(self) -> ComposeResult:
         data = self.session.bindings
+        sections = [(Side.AS_RELATIVE, _("Accounts shared with me"), data.as_relative if data else [])]
+        if not self.session.can_unbind_only:
+            sections.insert(
+                0, (Side.AS_HOLDER, _("My account is shared with"), data.as_holder if data else [])
+            )
         with VerticalScroll(id="list"):
-            for side, heading, rows in (
-                (Side.AS_HOLDER, _("My account is shared with"), data.as_holder if data else []),
-                (Side.AS_RELATIVE, _("Accounts shared with me"), data.as_relative if data else []),
-            ):
+            for side, heading, rows in sections:
                 yield Static(heading, classes="heading")
                 if not rows:
                     yield Static(_("Nobody"), classes="empty")
-                for b in rows:
-                    other = other_party(b, side)
-                    # as_relative rows: the code is *my* relation to them, so say who shares instead
-                    rel = (
-                        relation(b.relation_code).name(language())
-                        if side is Side.AS_HOLDER
-                        else _("shares with you")
-                    )
-                    with Horizontal(classes="row"):
-                        yield Static(
-                            f"{other.name_masked}  {rel}  {other.certno_masked}  {status_text(b.status)}",
-                            classes="who",
-                        )
-                        yield BigButton(_("Unbind"), id=f"unbind-{b.binding_id}", classes="small")
+                    continue
+                with Grid(classes="table"):
+                    for title in (
+                        _("Name"),
+                        _("Relation"),
+                        _("ID number"),
+                        _("From"),
+                        _("Until"),
+                        _("Status"),
+                        "",
+                    ):
+                        yield Static(title, classes="th")
+                    for b in rows:
+                        yield from self._row(b, side)
             pending = self.session.pending
             if pending:
-                yield Static(_("Sent from this terminal"), classes="heading")
-                for s in pending:
-                    yield Static(
-                        f"{s.relative_name_masked}  {s.receipt_no}  {status_text(s.status)}", classes="who"
-                    )
+                yield Static(_("Sent from this terminal, not yet answered"), classes="heading")
+                with Grid(classes="table pending"):
+                    for title in (_("Name"), _("Receipt number"), _("Date"), _("Status")):
+                        yield Static(title, classes="th")
+                    for p in pending:
+                        for cell in (p.relative_name_masked, p.receipt_no, p.created_at.date().isoformat()):
+                            yield Static(cell, classes="td")
+                        yield Static(status_text(p.status), classes="td")
+
+    def _row(self, b: BindingOut, side: Side) -> ComposeResult:
+        other = other_party(b, side)
+        # as_relative rows: the code is *my* relation to them, not theirs to me: the heading says enough
+        rel = relation(b.relation_code).name(language()) if side is Side.AS_HOLDER else ""
+        ended = b.ended_at.date() if b.ended_at is not None else None
+        until = ended or b.valid_until
+        for cell in (
+            other.name_masked,
+            rel,
+            other.certno_masked,
+            b.valid_from.isoformat(),
+            until.isoformat() if until else _("no end date"),
+            status_text(b.status),
+        ):
+            yield Static(cell, classes="td")
+        if b.status == "active":
+            yield BigButton(_("Unbind"), id=f"unbind-{b.binding_id}", classes="small")
+        else:
+            yield Static("", classes="td")
 
     def footer_buttons(self) -> ComposeResult:
-        yield BigButton(_("Back to menu"), id="menu", classes="small")
+        yield BigButton(_("Back"), id="menu", classes="small")
 
     @on(Button.Pressed, "#list Button")
     def _unbind(self, event: Button.Pressed) -> None:

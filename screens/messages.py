@@ -44,13 +44,16 @@ REASONS: dict[Reason, str] = {
         "The relationship does not match the ages. Please check the relationship."
     ),
     Reason.DUPLICATE_BINDING: N_("This relative is already bound to you."),
+    Reason.RELATION_ALREADY_BOUND: N_("Your {relation} ({name}) is already bound to you."),
     Reason.HOLDER_RELATIVES_CAP: N_("You have reached the most relatives you may bind here ({cap})."),
     Reason.RELATIVE_HOLDERS_CAP: N_("This relative already has the most holders allowed ({cap})."),
     # verification
     Reason.OTP_WRONG: N_("The code is not right. {attempts_left} tries left."),
     Reason.OTP_EXPIRED: N_("The code has expired. Please ask for a new one."),
     Reason.OTP_LOCKED: N_("Too many wrong codes. Please ask for a new one."),
-    Reason.OTP_THROTTLED: N_("A code was sent just now. Please wait a minute before asking again."),
+    Reason.OTP_THROTTLED: N_(
+        "A code was sent just now. You can ask for another when the “Send again” button is ready."
+    ),
     Reason.OTP_NOT_FOR_MINOR: N_("A child gets no SMS: you confirm as guardian."),
     Reason.OTP_FORMAT: N_("The code has 6 digits."),
     Reason.OTP_NOT_SENT: N_("Please ask for a code first."),

@@ -18,14 +18,38 @@ from screens.i18n import LANGS, N_, _, translate
 from screens.messages import reason_text
 from screens.widgets.digits import PIN, DigitEntry
 
+NOTICES = {
+    "card_pulled_nothing_sent": N_("The card was taken out. Nothing was submitted."),
+    "card_pulled_partly_saved": N_(
+        "The card was taken out. What you confirmed is saved; the step you were on was not submitted."
+    ),
+    "card_pulled_while_saving": N_(
+        "The card was taken out while saving your request. If you saw no receipt, please ask the staff."
+    ),
+}
+"""How the last visit ended, said on the attract screen for a while (the app's `notice`)."""
+
 
 class AttractScreen(KioskScreen):
+    """Waiting for a card; "reading your card" the moment one goes in; "take your card" after a visit while
+    it is still in the slot; and a word on how the last visit ended, when it ended badly."""
+
     CSS_PATH = "styles/attract.tcss"
     heading = N_("Family mutual aid of the medical insurance account")
 
     def body(self) -> ComposeResult:
-        if self.kiosk.reader_lost:  # no invitation to insert a card that cannot be read
+        app = self.kiosk
+        if app.reader_lost:  # no invitation to insert a card that cannot be read
             yield Static(reason_text(Reason.READER_UNAVAILABLE), id="reader-lost")
+            return
+        if app.reading:
+            yield Static(_("Reading your card, please wait…"), id="prompt", classes="reading")
+            return
+        if app.notice is not None:
+            key = app.notice[0]
+            yield Static(_(NOTICES[key]) if key in NOTICES else reason_text(key), id="notice")
+        if app.card_in:
+            yield Static(_("Please take your card."), id="prompt", classes="take-card")
             return
         yield Static(_("Please insert your social security card"), id="prompt")
         yield Static(
@@ -37,7 +61,8 @@ class AttractScreen(KioskScreen):
         yield BigButton(_("Guides"), id="guides", classes="small")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "reader_lost", self._reader_changed, init=False)
+        for name in ("reader_lost", "reading", "card_in", "notice"):
+            self.watch(self.app, name, self._reader_changed, init=False)
 
     def _reader_changed(self) -> None:
         if self.is_current:
@@ -97,19 +122,38 @@ class MessageScreen(KioskScreen):
         {Reason.HOLDER_STATUS_NOT_NORMAL, Reason.HOLDER_NOT_EMPLOYEE_INSURED, Reason.HOLDER_TOO_YOUNG}
     )
 
-    def __init__(self, key: str, params: dict[str, Any] | None = None, *, offer_menu: bool = False) -> None:
+    def __init__(
+        self,
+        key: str,
+        params: dict[str, Any] | None = None,
+        *,
+        offer_menu: bool = False,
+        offer_shared: bool = False,
+    ) -> None:
+        """`offer_shared`: someone who cannot share their own account, but with whom another shares theirs,
+        may see those bindings and end one."""
         super().__init__()
-        self.key, self.params, self.offer_menu = key, params or {}, offer_menu
+        self.key, self.params = key, params or {}
+        self.offer_menu, self.offer_shared = offer_menu, offer_shared
 
     def body(self) -> ComposeResult:
         yield Static(reason_text(self.key, self.params), id="message")
         if reason_of(self.key) in self.STAFF_CAN_HELP:
             yield Static(_("The staff counter can help you."), id="help")
-        yield Static(_("Please take your card with you."), id="take-card")
+        if self.offer_shared:
+            yield Static(
+                _("Someone shares their account with you. You can see it or end it."), id="shared-hint"
+            )
         with Horizontal(id="actions"):
             if self.offer_menu:
                 yield BigButton(_("Back to menu"), id="menu")
+            if self.offer_shared:
+                yield BigButton(_("Accounts shared with me"), id="shared")
             yield BigButton(_("Finish"), id="finish", variant="primary")
+
+    @on(Button.Pressed, "#shared")
+    def _shared(self) -> None:
+        self.run_step(self.session.show_bindings)
 
     @on(Button.Pressed, "#finish")
     def _finish(self) -> None:
