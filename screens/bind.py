@@ -32,15 +32,10 @@ class LetterScreen(KioskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.reached: set[str] = set()
-        """The languages whose letter was read to the end. Kept by the screen, not by its widgets: a redraw
-        (a language switch) starts from the top of the letter with fresh buttons, and must neither forget
-        the end nor enable the button before it. The other language's letter is read anew: what is agreed
-        to is the letter on the screen."""
-
-    @property
-    def reached_end(self) -> bool:
-        return language() in self.reached
+        self.reached_end = False
+        """Kept by the screen, not by its widgets: a redraw (a language switch) starts from the top of the
+        letter with fresh buttons, and must neither forget the end nor enable the button before it. The
+        letter agreed to is the one on the screen when "I have read and agree" is tapped."""
 
     def body(self) -> ComposeResult:
         letter = self.session.letter
@@ -70,7 +65,7 @@ class LetterScreen(KioskScreen):
         if self.reached_end or scroll is None or not scroll.size.height or not scroll.virtual_size.height:
             return
         if scroll.max_scroll_y == 0 or scroll.scroll_y >= scroll.max_scroll_y - 0.5:
-            self.reached.add(language())
+            self.reached_end = True
             for agree in self.query("#agree").results(Button):
                 agree.disabled = False
             for hint in self.query("#hint").results(Static):

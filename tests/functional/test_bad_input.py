@@ -92,7 +92,6 @@ async def test_duplicate_binding_is_refused_before_the_confirm_page(kiosk: Kiosk
         await kiosk.type(fam["20"].certno)
         await kiosk.click("#next")
         if attempt == 0:
-            await kiosk.click("#yes")
             await kiosk.click("#confirm")
             await kiosk.click("#finish")
     assert kiosk.app.session.step is Step.RELATIVE and "已经和您绑定" in kiosk.error()
@@ -104,7 +103,6 @@ async def test_wrong_sms_code_shows_tries_left(kiosk: Kiosk) -> None:
     await kiosk.to_relative_step("52")
     await kiosk.type(fam["52"].certno)
     await kiosk.click("#next")
-    await kiosk.click("#yes")
     await kiosk.click("#send")
     code = kiosk.sms_code()
     await kiosk.type(f"{(int(code) + 1) % 10**6:06d}")
@@ -130,9 +128,6 @@ async def _walk_to(kiosk: Kiosk, step: Step) -> None:
         return
     await kiosk.type(fam["52"].certno)
     await kiosk.click("#next")
-    if step is Step.RELATIVE_CONFIRM:
-        return
-    await kiosk.click("#yes")
     if step is Step.VERIFY:
         return
     await kiosk.click("#send")
@@ -144,7 +139,7 @@ async def _walk_to(kiosk: Kiosk, step: Step) -> None:
     assert step is Step.RECEIPT
 
 
-STEPS = [Step.PIN, Step.MENU, Step.RELATIVE, Step.RELATIVE_CONFIRM, Step.VERIFY, Step.CONFIRM, Step.RECEIPT]
+STEPS = [Step.PIN, Step.MENU, Step.RELATIVE, Step.VERIFY, Step.CONFIRM, Step.RECEIPT]
 
 
 @pytest.mark.parametrize("step", STEPS, ids=[s.value for s in STEPS])

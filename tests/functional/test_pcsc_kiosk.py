@@ -75,7 +75,6 @@ async def test_a_binding_walked_with_a_card_in_pcscd(pkiosk: PcscKiosk) -> None:
     await k.type(fam["51"].certno)
     await k.pilot.press("enter")
     await k.settle()
-    await k.click("#yes")
     await k.click("#send")
     await k.type(k.sms_code())
     await k.click("#ok")
@@ -113,7 +112,6 @@ async def test_the_relatives_own_card_in_the_second_reader(pkiosk: PcscKiosk) ->
     await k.type(fam["51"].certno)
     await k.pilot.press("enter")
     await k.settle()
-    await k.click("#yes")
     assert k.app.session.step is Step.VERIFY
     await k.click("#send")
     code = k.sms_code()

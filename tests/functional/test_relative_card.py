@@ -31,7 +31,6 @@ async def _to_verify(kiosk: Kiosk) -> dict[str, SyntheticPerson]:
     await kiosk.type(fam["51"].certno)
     await kiosk.pilot.press("enter")
     await kiosk.settle()
-    await kiosk.click("#yes")
     assert kiosk.app.session.step is Step.VERIFY
     return fam
 

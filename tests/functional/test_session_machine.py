@@ -83,8 +83,6 @@ class CitizenAtTheKiosk(RuleBasedStateMachine):
                     else ["12345X", fam["00"].certno, fam[relatives[pick % 5]].certno][pick % 3]
                 )
                 self._try(lambda: s.enter_relative(text))
-            case Step.RELATIVE_CONFIRM:
-                self._try(lambda: s.confirm_relative(right))
             case Step.VERIFY:
                 if s.otp is None:
                     self._try(s.send_sms)

@@ -95,9 +95,7 @@ class Kiosk:
         while agree.disabled:  # the screen looks for the letter's end on its own timer, however late it runs
             assert time.monotonic() < deadline, "'I have read and agree' stayed disabled at the letter's end"
             await self.pilot.pause(0.05)
-        await self.click("#agree")
-        area = self.app.session.area_choices()[0]
-        await self.click(f"#area-{area}")
+        await self.click("#agree")  # one area to choose from: it is chosen
         await self.click(f"#rel-{relation_code}")
 
 
