@@ -391,6 +391,9 @@ class PcscReader:
     def verify_pin(self, pin: str, slot: Slot = Slot.HOLDER) -> PinResult:
         return self._with_card(slot, lambda card: card.verify_pin(pin))
 
+    def pin_tries(self, slot: Slot = Slot.HOLDER) -> int | None:
+        return self._with_card(slot, lambda card: card.pin_tries())
+
     def apdus_sent(self, slot: Slot = Slot.HOLDER) -> int:
         conn = self._conns.get(slot)
         return conn.card.channel.apdus if conn else 0

@@ -73,6 +73,12 @@ class CardReader(Protocol):
     def verify_pin(self, pin: str, slot: Slot = Slot.HOLDER) -> PinResult:
         """VERIFY the card PIN (6 digits). Blocking. A blocked card answers blocked=True, tries_left=0."""
 
+    def pin_tries(self, slot: Slot = Slot.HOLDER) -> int | None:
+        """How many wrong PINs the card still accepts, asked without using a try (VERIFY with no data).
+        0 = blocked; None = the card does not tell (then ask for the PIN as usual). A card whose PIN is
+        already verified in this card session answers as a fresh count (3), since the success reset it.
+        Blocking; raises CardError like `read` (card_removed, reader_unavailable, ...)."""
+
     def present(self, slot: Slot = Slot.HOLDER) -> bool:
         """Is a card in the slot now?"""
 

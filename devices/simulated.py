@@ -17,6 +17,7 @@ class SimulatedCard:
     tries_left: int = MAX_PIN_TRIES
     label: str = ""  # what the demo panel shows (masked)
     broken: str | None = None  # a CardError key the card answers with when read
+    tells_tries: bool = True  # False: a card that refuses VERIFY without data, so pin_tries is None
 
     @property
     def blocked(self) -> bool:
@@ -92,6 +93,11 @@ class SimulatedReader:
                 return PinResult(True, MAX_PIN_TRIES)
             card.tries_left -= 1
             return PinResult(False, card.tries_left, blocked=card.blocked)
+
+    def pin_tries(self, slot: Slot = Slot.HOLDER) -> int | None:
+        card = self._card(slot)
+        with self._lock:
+            return max(card.tries_left, 0) if card.tells_tries else None
 
     def present(self, slot: Slot = Slot.HOLDER) -> bool:
         return self._slots[slot] is not None

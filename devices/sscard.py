@@ -29,6 +29,9 @@ SW_INS_NOT_SUPPORTED = 0x6D00
 SW_CLA_NOT_SUPPORTED = 0x6E00
 SW_RECORD_NOT_FOUND = 0x6A83
 MAX_PIN_TRIES = 3
+# VERIFY's P2, the PIN's reference: 00 as the card profile gives it (DOMAIN.md §7, `00 20 00 00 03` + PIN).
+# The tries probe must name the same reference, or it would report another PIN's counter.
+PIN_REFERENCE = 0x00
 MAX_CHAINED_RESPONSES = 16  # 61xx chains longer than this are a broken card, not a long answer
 MAX_RESPONSE = 256  # a short APDU answer carries at most 256 data bytes (+ SW)
 
@@ -77,12 +80,18 @@ def apdu_read_record(sfi: int, record: int, le: int | None = None) -> bytes:
 def apdu_verify(pin: str) -> bytes:
     if len(pin) != 6 or not pin.isdigit():
         raise ValueError("a card PIN is 6 digits")
-    return bytes([0x00, 0x20, 0x00, 0x00, 0x03]) + bytes.fromhex(pin)
+    return bytes([0x00, 0x20, 0x00, PIN_REFERENCE, 0x03]) + bytes.fromhex(pin)
+
+
+def apdu_pin_tries() -> bytes:
+    """VERIFY with no data (ISO 7816-4 case 1: Lc absent): the card answers 63Cx (x tries left), 6983
+    (blocked) or 9000 (already verified) and compares nothing, so no try is used."""
+    return bytes([0x00, 0x20, 0x00, PIN_REFERENCE])
 
 
 def redact(apdu: bytes) -> str:
     """The APDU as hex for the debug log, with a VERIFY's PIN bytes replaced."""
-    if len(apdu) >= 5 and apdu[1] == 0x20:
+    if len(apdu) > 5 and apdu[1] == 0x20:
         return apdu[:5].hex(" ").upper() + " " + " ".join("**" for _ in apdu[5:])
     return apdu.hex(" ").upper()
 
@@ -289,3 +298,25 @@ class SocialSecurityCard:
             left = sw & 0x0F
             return PinResult(False, left, blocked=left == 0)
         raise CardError("malformed_answer", f"VERIFY answered {sw:04X}")
+
+    def pin_tries(self) -> int | None:
+        """Tries left before the PIN blocks, asked with a VERIFY without data (no try used): 63Cx → x,
+        6983 → 0, 9000 (verified earlier on this connection; that success reset the counter) →
+        MAX_PIN_TRIES. Any other answer, or one carrying data, is a card that does not tell: None, and
+        the PIN is asked for as before. Raises CardError only as every command does (transport errors,
+        an answer no card gives: SW out of range, oversized, endless 61xx)."""
+        if not self._selected:
+            self.select()
+        data, sw = self.channel.command(apdu_pin_tries())
+        if data:
+            log.info("VERIFY without data answered %d bytes and SW %04X: tries unknown", len(data), sw)
+            return None
+        if sw == SW_PIN_BLOCKED:
+            return 0
+        if sw & 0xFFF0 == 0x63C0:
+            return sw & 0x0F
+        if sw == SW_OK:
+            return MAX_PIN_TRIES
+        # 6A86 / 6D00 / 6700 (cards that do not know the probe) and the like
+        log.info("VERIFY without data answered %04X: tries unknown", sw)
+        return None

@@ -140,6 +140,8 @@ class CardApplet:
     # real scheme, enough to exercise the kiosk's Authenticator seam)
     psam_key: bytes = b"virtual-psam-key"
     authenticated: bool = field(default=False, init=False)
+    # the PIN's security status: set by a right PIN, cleared by a wrong one and by a reset
+    pin_verified: bool = field(default=False, init=False)
     _challenge: bytes = field(default=b"", init=False)
     _pending: bytes = field(default=b"", init=False)
     apdus: int = field(default=0, init=False)
@@ -154,8 +156,10 @@ class CardApplet:
         return make_atr(self.person.card_no, t0=self.t0)
 
     def reset(self) -> None:
-        """Power off/on or reset: the selection and pending answers go; the PIN try counter stays."""
+        """Power off/on or reset: the selection, pending answers and a verified PIN go; the PIN try counter
+        stays."""
         self.selected = False
+        self.pin_verified = False
         self._pending = b""
         self.authenticated = False
         self._challenge = b""
@@ -251,13 +255,21 @@ class CardApplet:
         return b"\x90\x00"
 
     def _verify(self, body: bytes) -> bytes:
+        if body in (b"", b"\x00"):  # no data (4 bytes; 5 with P3 = 00 on T=0): the status, no try used
+            if self.tries_left <= 0:
+                return b"\x69\x83"
+            if self.pin_verified:
+                return b"\x90\x00"
+            return bytes([0x63, 0xC0 | self.tries_left])
         if len(body) != 4 or body[0] != 3:
             return b"\x67\x00"
         if self.tries_left <= 0:
             return b"\x69\x83"
         if body[1:].hex() == self.pin:
             self.tries_left = MAX_PIN_TRIES
+            self.pin_verified = True
             return b"\x90\x00"
+        self.pin_verified = False
         self.tries_left -= 1
         if self.tries_left == 0:
             return b"\x69\x83"

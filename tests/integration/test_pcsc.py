@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import queue
+import re
 import shutil
 import subprocess
 import time
@@ -132,6 +133,40 @@ def test_locked_card_reports_blocked(vcards: Any, reader: Any) -> None:
     insert(vcards, reader, applet("7"))
     result = reader.verify_pin("123456")
     assert result.blocked and not result.ok
+
+
+@pytest.mark.parametrize("t0", [False, True], ids=["T=1", "T=0"])
+def test_pin_tries_are_asked_without_using_one(vcards: Any, reader: Any, t0: bool) -> None:
+    a = applet("1", t0=t0)
+    card = insert(vcards, reader, a)
+    assert reader.pin_tries() == 3
+    assert not reader.verify_pin("000000").ok
+    assert (reader.pin_tries(), reader.pin_tries()) == (2, 2)  # asking twice uses no try
+    assert a.tries_left == 2
+    assert reader.verify_pin("123456").ok
+    assert a.pin_verified and reader.pin_tries() == 3  # verified on this connection: 9000
+    card.remove()
+    reader.events.expect(CardEventKind.REMOVED)
+    card.insert()
+    reader.events.expect(CardEventKind.INSERTED)
+    assert reader.pin_tries() == 3  # a new connection: SELECT, then the probe
+    assert not a.pin_verified  # the reinserted card forgot the PIN: the next citizen proves it again
+    with pytest.raises(CardError) as err:
+        reader.pin_tries(Slot.RELATIVE)
+    assert err.value.key == "card_removed"  # an empty slot, as `read` says it
+
+
+def test_a_blocked_card_says_0_tries_in_either_slot(vcards: Any, reader: Any) -> None:
+    locked = applet("7")
+    assert locked.tries_left == 0
+    insert(vcards, reader, locked, Slot.RELATIVE)
+    assert reader.pin_tries(Slot.RELATIVE) == 0
+    holder = applet("1", tries_left=1)
+    insert(vcards, reader, holder)
+    assert reader.pin_tries() == 1
+    assert reader.verify_pin("000000").blocked
+    assert (reader.pin_tries(), reader.pin_tries(Slot.RELATIVE)) == (0, 0)
+    assert reader.verify_pin("123456").blocked  # blocked stays blocked
 
 
 # --- bad cards and bad answers ----------------------------------------------------------------------------
@@ -268,6 +303,32 @@ def test_scriptor_reads_the_virtual_card(vcards: Any, reader: Any, tmp_path: Pat
     expected = (bytes([0x07, 9]) + a.person.card_no.encode()).hex(" ").upper()
     assert expected in answers, out.stdout
     assert answers.count("90 00") == 2, out.stdout
+
+
+def test_scriptor_asks_the_virtual_card_for_its_pin_tries(vcards: Any, reader: Any, tmp_path: Path) -> None:
+    """The probe as another PC/SC client sends it: 63C3, 63C2 after a wrong PIN (twice: no try used), then
+    9000 once the PIN is verified in that connection."""
+    scriptor = shutil.which("scriptor")
+    if scriptor is None:
+        pytest.fail("scriptor (pcsc-tools) is not installed; `.ci/run` installs it", pytrace=False)
+    from devices.sscard import apdu_pin_tries, apdu_select_ssse, apdu_verify
+
+    a = applet("1")
+    insert(vcards, reader, a)
+    probe = apdu_pin_tries().hex(" ")
+    lines = [apdu_select_ssse().hex(" "), probe, apdu_verify("000000").hex(" "), probe, probe]
+    lines += [apdu_verify("123456").hex(" "), probe]
+    script = tmp_path / "pin-tries.apdu"
+    script.write_text("\n".join(lines) + "\n", encoding="ascii")
+    out = subprocess.run(
+        [scriptor, "-r", HOLDER_READER, str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    # each answer: "< " + hex bytes (wrapped at 16) + " : " + scriptor's reading of the status word
+    answers = re.findall(r"^< ([0-9A-Fa-f\s]+?) :", out.stdout, re.MULTILINE)
+    status = [" ".join(answer.split()[-2:]).upper() for answer in answers]
+    assert status == ["90 00", "63 C3", "63 C2", "63 C2", "63 C2", "90 00", "90 00"], out.stdout
+    assert a.tries_left == 3
 
 
 # --- the operator's commands -----------------------------------------------------------------------------

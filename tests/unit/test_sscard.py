@@ -1,5 +1,6 @@
 """The social security card profile (DOMAIN.md §7) against the in-process virtual card: SELECT SSSE, EF05/EF06
-records, GBK names with the 4E extension, T=0 61xx/6Cxx handling, PIN tries, broken answers, log redaction."""
+records, GBK names with the 4E extension, T=0 61xx/6Cxx handling, PIN tries (and asking for them without using
+one), broken answers, log redaction."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from devices.reader import CardData, CardError, PinResult
 from devices.sscard import (
     EF05,
     EF06,
+    MAX_PIN_TRIES,
     REC_CARD_NO,
     REC_NAME,
     REC_NAME_EXT,
@@ -23,6 +25,7 @@ from devices.sscard import (
     SW_OK,
     Channel,
     SocialSecurityCard,
+    apdu_pin_tries,
     apdu_read_record,
     apdu_select_ssse,
     apdu_verify,
@@ -96,8 +99,14 @@ def test_verify_rejects_a_pin_that_is_not_six_digits(pin: str) -> None:
         apdu_verify(pin)
 
 
+def test_pin_tries_apdu_is_verify_without_data_for_the_same_pin() -> None:
+    assert apdu_pin_tries() == bytes.fromhex("00200000")  # case 1: no Lc, no data, no Le
+    assert apdu_pin_tries() == apdu_verify("123456")[:4]  # same P2: the same PIN's counter
+
+
 def test_redact_hides_pin_bytes_only_in_verify() -> None:
     assert redact(apdu_verify("123456")) == "00 20 00 00 03 ** ** **"
+    assert redact(apdu_pin_tries()) == "00 20 00 00"
     assert redact(bytes.fromhex("00B2072C0B")) == "00 B2 07 2C 0B"
 
 
@@ -361,6 +370,142 @@ def test_verify_pin_with_a_bad_pin_raises_and_sends_no_verify() -> None:
         SocialSecurityCard(recorder).verify_pin("12345")
     assert not any(apdu.startswith("00 20") for apdu in recorder.sent)
     assert applet.tries_left == 3
+
+
+# --- PIN tries, asked without using one (VERIFY with no data) -------------------------------------------
+
+
+def _raw_sw(applet: CardApplet, apdu: bytes) -> str:
+    return applet.process(apdu)[-2:].hex().upper()
+
+
+@pytest.mark.parametrize("t0", [False, True], ids=["T1", "T0"])
+def test_asking_for_the_tries_uses_none(t0: bool) -> None:
+    applet = CardApplet(_person(), t0=t0)
+    card = _card(applet)
+    assert card.pin_tries() == 3
+    assert card.pin_tries() == 3
+    assert card.verify_pin("000000") == PinResult(False, 2)
+    assert (card.pin_tries(), card.pin_tries()) == (2, 2)
+    assert applet.tries_left == 2
+    assert card.verify_pin("111111") == PinResult(False, 1)
+    assert card.pin_tries() == 1  # the last try: the kiosk warns before it
+    assert applet.tries_left == 1
+    assert card.channel.apdus == 1 + 5 + 2  # SELECT once, five probes, two VERIFYs
+
+
+def test_a_blocked_card_says_0_and_the_right_pin_still_fails() -> None:
+    applet = CardApplet(_person(), tries_left=1)
+    card = _card(applet)
+    assert card.verify_pin("000000").blocked
+    assert card.pin_tries() == 0
+    assert card.verify_pin("123456") == PinResult(False, 0, blocked=True)
+    assert card.pin_tries() == 0
+    person, generation, locked = card_person("7")  # the locked demo card
+    assert locked and _card(CardApplet(person, generation=generation, tries_left=0)).pin_tries() == 0
+
+
+def test_a_verified_pin_answers_9000_until_a_wrong_pin_or_a_reset() -> None:
+    applet = CardApplet(_person())
+    card = _card(applet)
+    assert card.verify_pin("000000") == PinResult(False, 2)
+    assert card.verify_pin("123456").ok
+    assert _raw_sw(applet, apdu_pin_tries()) == "9000"
+    assert card.pin_tries() == MAX_PIN_TRIES  # the success reset the counter
+    assert card.verify_pin("000000") == PinResult(False, 2)  # a wrong PIN ends the verified status
+    assert _raw_sw(applet, apdu_pin_tries()) == "63C2"
+    assert card.verify_pin("123456").ok
+    applet.reset()  # the kiosk resets the card when it lets go of it: the next citizen is not verified
+    assert _raw_sw(applet, apdu_pin_tries()) == "63C3"
+
+
+def test_the_virtual_card_takes_t0s_p3_00_as_no_data() -> None:
+    applet = CardApplet(_person(), t0=True, tries_left=2)
+    assert _raw_sw(applet, apdu_pin_tries() + b"\x00") == "63C2"  # case 1 over T=0 carries P3 = 00
+    assert applet.tries_left == 2
+
+
+def test_a_verify_with_data_still_answers_as_before() -> None:
+    applet = CardApplet(_person())
+    assert _raw_sw(applet, bytes.fromhex("00200000 02 1234")) == "6700"  # wrong length: no try used
+    assert _raw_sw(applet, bytes.fromhex("00200000 03 123456 00")) == "6700"
+    assert applet.tries_left == 3
+    assert _raw_sw(applet, apdu_verify("000000")) == "63C2"
+    assert _raw_sw(applet, apdu_verify("123456")) == "9000"
+
+
+@pytest.mark.parametrize(
+    ("sw", "tries"),
+    [
+        (0x63C3, 3),
+        (0x63C1, 1),
+        (0x63C0, 0),  # some cards say "no tries left" rather than 6983
+        (0x63CF, 15),  # the card's own maximum, not ours
+        (0x6983, 0),
+        (0x9000, MAX_PIN_TRIES),
+        (0x6A86, None),  # cards that do not know VERIFY without data
+        (0x6D00, None),
+        (0x6700, None),
+        (0x6300, None),  # "verification failed", no count
+        (0x6982, None),
+        (0x6A88, None),  # no such PIN reference
+        (0x6F00, None),
+    ],
+    ids=lambda v: f"{v:04X}" if isinstance(v, int) and v > 0xFF else str(v),
+)
+def test_each_status_word_to_tries_left(sw: int, tries: int | None) -> None:
+    recorder = scripted({SELECT_HEX: (b"", SW_OK), "00 20 00 00": (b"", sw)})
+    assert SocialSecurityCard(recorder).pin_tries() == tries
+    assert recorder.sent == [SELECT_HEX, "00 20 00 00"]
+
+
+def test_an_answer_with_data_does_not_tell() -> None:
+    recorder = scripted({SELECT_HEX: (b"", SW_OK), "00 20 00 00": (b"\x01\x02", 0x63C2)})
+    assert SocialSecurityCard(recorder).pin_tries() is None
+
+
+def test_a_61xx_answer_is_fetched_and_its_data_means_unknown() -> None:
+    recorder = scripted(
+        {SELECT_HEX: (b"", SW_OK), "00 20 00 00": (b"", 0x6102), "00 C0 00 00 02": (b"\x63\xc2", SW_OK)}
+    )
+    assert SocialSecurityCard(recorder).pin_tries() is None  # not "verified": 9000 came with data
+
+
+@pytest.mark.parametrize(
+    "answer", [(b"", -1), (b"", 0x10000), (bytes(257), 0x63C2)], ids=["no-sw", "sw-too-big", "oversized"]
+)
+def test_a_broken_answer_is_malformed(answer: tuple[bytes, int]) -> None:
+    card = SocialSecurityCard(scripted({SELECT_HEX: (b"", SW_OK), "00 20 00 00": answer}))
+    with pytest.raises(CardError) as err:
+        card.pin_tries()
+    assert err.value.key == "malformed_answer"
+
+
+def test_asking_for_the_tries_selects_once_and_not_after_a_read() -> None:
+    applet = CardApplet(_person())
+    recorder = Recorder(applet.transmit)
+    card = SocialSecurityCard(recorder, today=_today)
+    card.read()
+    read_apdus = len(recorder.sent)
+    assert card.pin_tries() == 3
+    assert recorder.sent[read_apdus:] == ["00 20 00 00"]
+    fresh = Recorder(applet.transmit)
+    assert SocialSecurityCard(fresh).pin_tries() == 3
+    assert fresh.sent == [SELECT_HEX, "00 20 00 00"]
+
+
+def test_asking_a_card_without_ssse_is_refused_like_a_read() -> None:
+    card = _card(CardApplet(_person(), social_security=False))
+    with pytest.raises(CardError) as err:
+        card.pin_tries()
+    assert err.value.key == "not_social_security_card"
+
+
+def test_the_tries_probe_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="kiosk.card")
+    assert _card(CardApplet(_person())).pin_tries() == 3
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[-2:] == ["card > 00 20 00 00", "card < 0 bytes, SW 63C3"]
 
 
 # --- refusals -----------------------------------------------------------------------------------------------
