@@ -49,6 +49,7 @@ class Reason(enum.StrEnum):
 
     # the card and the PIN (devices/)
     PIN_WRONG = "pin_wrong"
+    PIN_LAST_TRY = "pin_last_try"
     PIN_BLOCKED = "pin_blocked"
     CARD_REMOVED = "card_removed"
     READER_UNAVAILABLE = "reader_unavailable"

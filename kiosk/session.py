@@ -126,6 +126,7 @@ class Session:
     step: Step = Step.ATTRACT
     card: CardData | None = None
     pin_tries_left: int | None = None
+    pin_wrong: bool = False  # a wrong PIN was typed in this visit
     holder: api.HolderOut | None = None
     ineligible_reason: Reason | None = None
     area: str | None = None
@@ -155,12 +156,15 @@ class Session:
 
     # --- the card and the PIN ---------------------------------------------------------------------------
 
-    def card_inserted(self, card: CardData) -> None:
+    def card_inserted(self, card: CardData, pin_tries: int | None = None) -> None:
+        """A card was read; `pin_tries` is what the card says of its PIN counter before any try (None: it
+        does not say). A locked card is told so before a PIN pad it could never get past."""
         lang = self.lang  # chosen on the attract screen, before the card
         self.wipe()
         self.lang = lang
         self.card = card
-        self.step = Step.PIN
+        self.pin_tries_left = pin_tries
+        self.step = Step.BLOCKED if pin_tries == 0 else Step.PIN
 
     def pin_entered(self, result: PinResult) -> None:
         """After the card answered VERIFY: identify the holder at central (blocking)."""
@@ -171,7 +175,9 @@ class Session:
             return
         if not result.ok:
             self.pin_tries_left = result.tries_left
-            raise SessionError(Reason.PIN_WRONG, tries_left=result.tries_left)
+            self.pin_wrong = True
+            reason = Reason.PIN_LAST_TRY if result.tries_left == 1 else Reason.PIN_WRONG
+            raise SessionError(reason, tries_left=result.tries_left)
         assert self.card is not None  # noqa: S101 - PIN follows a card
         if self.card.certno and self.card.generation == 2:
             holder = self.backend.identify_by_certno(self.card.certno)

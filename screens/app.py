@@ -406,7 +406,7 @@ class KioskApp(App[None], inherit_bindings=False):
             if self.session.step is not Step.ATTRACT:
                 self.finish()  # a new card (the old one's removal was missed): its visit starts afresh
             self.reading = True  # the attract screen says "reading your card" in the next frame
-            self.blocking(lambda: self.reader.read(Slot.HOLDER), self._card_read, failed=self._card_unread)
+            self.blocking(self._read_holder_card, self._card_read, failed=self._card_unread)
         elif (
             event.slot is Slot.RELATIVE
             and event.kind is CardEventKind.INSERTED
@@ -414,10 +414,15 @@ class KioskApp(App[None], inherit_bindings=False):
         ):
             self.push_screen(RelativePin())
 
-    def _card_read(self, card: CardData) -> None:
+    def _read_holder_card(self) -> tuple[CardData, int | None]:
+        """In the worker: the card's data, and its PIN tries as the card tells them without using one."""
+        card = self.reader.read(Slot.HOLDER)
+        return card, self.reader.pin_tries(Slot.HOLDER)
+
+    def _card_read(self, read: tuple[CardData, int | None]) -> None:
         self.reading = False
         self.visit += 1  # a card starts a visit (card_inserted wipes the session, keeping the language)
-        self.session.card_inserted(card)
+        self.session.card_inserted(*read)
         self.go()
 
     def _card_unread(self, exc: Failure) -> None:

@@ -13,6 +13,9 @@ from screens.i18n import N_, _
 REASONS: dict[Reason, str] = {
     # card and PIN
     Reason.PIN_WRONG: N_("The PIN is not right. {tries_left} tries left."),
+    Reason.PIN_LAST_TRY: N_(
+        "The PIN is not right. One try left: one more wrong PIN locks the card. If unsure, ask the staff."
+    ),
     Reason.PIN_BLOCKED: N_("This card's PIN is locked. Please go to the staff counter to unlock it."),
     Reason.CARD_REMOVED: N_("The card was taken out. Please insert it again."),
     Reason.READER_UNAVAILABLE: N_("The card reader is not available. Please ask the staff for help."),

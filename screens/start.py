@@ -93,8 +93,13 @@ class PinScreen(KioskScreen):
             yield BigButton(_("OK"), id="ok", variant="primary")
 
     def on_mount(self) -> None:
-        if self.session.pin_tries_left is not None:
-            self.show_error(Reason.PIN_WRONG, {"tries_left": self.session.pin_tries_left})
+        tries = self.session.pin_tries_left
+        if self.session.pin_wrong and tries is not None:
+            self.show_error(Reason.PIN_LAST_TRY if tries == 1 else Reason.PIN_WRONG, {"tries_left": tries})
+        elif tries == 1:  # the card says so before any try in this visit
+            self.show_error_text(
+                _("Careful: one try left. A wrong PIN locks the card. If unsure, ask the staff.")
+            )
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
