@@ -4,6 +4,7 @@ a simulated reader with a deck of demo cards. Tests build the same world."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tempfile
 import threading
@@ -115,7 +116,10 @@ class DemoWorld:
         if not messages:
             return "SMS: —"
         last = messages[-1]
-        return f"SMS → {mask_phone(last['phone'])}: {last['body']}"
+        # the code first: at 80 columns the panel has room for little more
+        code = re.search(r"\d{6}", last["body"])
+        shown = f"SMS {code.group()} → " if code else "SMS → "
+        return f"{shown}{mask_phone(last['phone'])}: {last['body']}"
 
     def start_sync(self) -> None:
         assert self.backend.worker is not None  # noqa: S101

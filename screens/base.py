@@ -67,7 +67,7 @@ class KioskScreen(Screen[None]):
 
     heading: ClassVar[str] = ""
     step: ClassVar[tuple[int, str] | None] = None  # (number, msgid of the label) in the bind flow
-    STEPS_TOTAL: ClassVar[int] = 7
+    STEPS_TOTAL: ClassVar[int] = 5
     AUTO_FOCUS = None
 
     @property

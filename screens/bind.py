@@ -313,8 +313,7 @@ class ConfirmScreen(KioskScreen):
         check = s.relative_check
         assert check is not None  # noqa: S101 - the confirm step follows the check
         area = s.area_name.name(language()) if s.area_name is not None else s.area or ""
-        yield Static(person_line(r), id="person")
-        yield Static("\n".join(binding_terms(check, area)), id="summary")
+        yield Static("\n".join([person_line(r), *binding_terms(check, area)]), id="summary")
         with Horizontal(id="actions"):
             yield BigButton(_("No, re-enter"), id="reenter")
             yield BigButton(_("Confirm binding"), id="confirm", variant="success")
