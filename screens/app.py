@@ -113,6 +113,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     CSS_PATH = "styles/app.tcss"
     ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = None  # nothing is highlighted until Tab or an arrow asks for it (a digit entry takes focus)
     ALLOW_SELECT = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f12", "staff", "Staff", show=False, id="staff")]
     # Textual declares this one as an instance variable, so it cannot be a ClassVar here

@@ -119,6 +119,11 @@ class KioskScreen(Screen[None]):
         for entry in self.query(DigitEntry):
             if typed.get(entry.id):
                 entry.value = typed[entry.id]
+        self.composed()
+
+    def composed(self) -> None:
+        """After the screen's widgets are mounted, and again after every redraw: what a screen shows from
+        the session beyond its widgets (a warning on the error line)."""
 
     # --- what the screen asks of the app ------------------------------------------------------------------
 

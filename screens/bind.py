@@ -247,7 +247,9 @@ class VerifyScreen(KioskScreen):
                 yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
                 with Horizontal(id="actions"):
                     yield BigButton(_("No, re-enter"), id="reenter")
-                    yield BigButton(self._resend_label(), id="send")
+                    resend = BigButton(self._resend_label(), id="send")
+                    resend.disabled = self.session.resend_wait_s() > 0
+                    yield resend
                     yield BigButton(_("OK"), id="ok", variant="primary")
         elif "card" in needed:
             with Horizontal(id="actions"):

@@ -93,6 +93,9 @@ class PinScreen(KioskScreen):
             yield BigButton(_("OK"), id="ok", variant="primary")
 
     def on_mount(self) -> None:
+        self.composed()
+
+    def composed(self) -> None:
         tries = self.session.pin_tries_left
         if self.session.pin_wrong and tries is not None:
             self.show_error(Reason.PIN_LAST_TRY if tries == 1 else Reason.PIN_WRONG, {"tries_left": tries})
