@@ -490,6 +490,9 @@ class Session:
             case Step.CONFIRM:
                 assert self.area is not None  # noqa: S101
                 self.area_name = self._area_name(self.area)
+            case Step.RECEIPT | Step.UNBIND_RECEIPT:
+                assert self.receipt is not None  # noqa: S101
+                self.area_name = self._area_name(self.receipt.admdvs)
             case Step.BINDINGS:
                 assert self.holder is not None  # noqa: S101
                 self.pending = self.backend.pending_for(self.holder.psn_no)

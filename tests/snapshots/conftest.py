@@ -15,6 +15,7 @@ import pytest
 
 from devices.reader import CardData
 from devices.simulated import SimulatedCard, SimulatedReader
+from kiosk import api
 from kiosk.config import KioskConfig
 from kiosk.domain.policy import AreaPolicy, ConsentLetterRef, Scope, UnbindBy, Verification
 from kiosk.domain.relations import ALL_CLOSE_RELATIVES
@@ -151,6 +152,7 @@ class FakeBackend:
 
     queued: int = 0
     pending: Sequence[Submission] = field(default_factory=list)
+    held: api.BindingsOut = field(default_factory=lambda: api.BindingsOut(as_holder=[], as_relative=[]))
     drawing: bool = False
 
     def _local(self, name: str) -> None:
@@ -205,8 +207,10 @@ class FakeBackend:
     def verify_otp(self, *args: Any) -> NoReturn:
         _not_while_drawing("verify_otp")
 
-    def bindings(self, *args: Any) -> NoReturn:
-        _not_while_drawing("bindings")
+    def bindings(self, *args: Any) -> api.BindingsOut:
+        """The holder's bindings, which the relationship step gathers (to mark those already bound)."""
+        self._local("bindings")
+        return self.held
 
     def usage(self, *args: Any) -> NoReturn:
         _not_while_drawing("usage")

@@ -24,6 +24,7 @@ from kiosk.store.models import Submission
 from screens.app import KioskApp
 from screens.i18n import set_language
 from screens.overlays import IdleWarning, RelativePin
+from screens.start import OutOfServiceScreen
 from tests.support.fixed_world import AREA, MakeKiosk
 
 Setup = Callable[[KioskApp], None]
@@ -221,6 +222,21 @@ def show_letter(app: KioskApp) -> None:
     app.go()
 
 
+def attract(**state: Any) -> Setup:
+    """The attract screen with the app's card state (reading, a card left in, how the last visit ended)."""
+
+    def setup(app: KioskApp) -> None:
+        for name, value in state.items():
+            setattr(app, name, value)
+        show(Step.ATTRACT, holder=None)(app)
+
+    return setup
+
+
+def out_of_service(app: KioskApp) -> None:
+    app._show(OutOfServiceScreen())
+
+
 def reader_lost(app: KioskApp) -> None:
     app.reader_lost = True
     show(Step.ATTRACT, holder=None)(app)
@@ -255,6 +271,7 @@ class Case:
     online: bool | None = True
     queued: int = 0
     pending: Callable[[], list[Submission]] = field(default=list)
+    held: api.BindingsOut | None = None  # the holder's bindings, for the relationship step's marks
 
 
 BIND: dict[str, Any] = {"relation_code": "20", "relative_certno": SON_CERTNO, "relative_check": SON_CHECK}
@@ -262,23 +279,43 @@ BIND: dict[str, Any] = {"relation_code": "20", "relative_certno": SON_CERTNO, "r
 CASES: dict[str, Case] = {
     "attract": Case(show(Step.ATTRACT, holder=None)),
     "attract-reader-lost": Case(reader_lost),
+    "attract-reading": Case(attract(reading=True)),
+    "attract-take-card": Case(attract(card_in=True)),
+    "attract-card-pulled": Case(attract(notice=("card_pulled_nothing_sent", 0.0))),
     "pin": Case(show(Step.PIN, holder=None, card=HOLDER_CARD)),
-    "pin-wrong": Case(show(Step.PIN, holder=None, card=HOLDER_CARD, pin_tries_left=2)),
+    "pin-wrong": Case(show(Step.PIN, holder=None, card=HOLDER_CARD, pin_tries_left=2, pin_wrong=True)),
+    "pin-last-try": Case(show(Step.PIN, holder=None, card=HOLDER_CARD, pin_tries_left=1, pin_wrong=True)),
     "message-blocked": Case(
         show_message("pin_blocked", Step.BLOCKED, holder=None, card=HOLDER_CARD, pin_tries_left=0)
     ),
     "message-ineligible": Case(
         show_message("holder_not_employee_insured", Step.INELIGIBLE, holder=RESIDENT_HOLDER)
     ),
+    "message-ineligible-shared": Case(
+        show(
+            Step.INELIGIBLE,
+            holder=RESIDENT_HOLDER,
+            ineligible_reason="holder_not_employee_insured",
+            bindings=api.BindingsOut(as_holder=[], as_relative=BINDINGS.as_relative),
+        )
+    ),
+    "bindings-shared-with-me": Case(
+        show(
+            Step.BINDINGS,
+            holder=RESIDENT_HOLDER,
+            ineligible_reason="holder_not_employee_insured",
+            bindings=api.BindingsOut(as_holder=[], as_relative=BINDINGS.as_relative),
+        )
+    ),
     "menu": Case(show(Step.MENU)),
     "letter": Case(show_letter),
     "area": Case(show(Step.AREA)),
     "relation": Case(show(Step.RELATION)),
+    "relation-bound": Case(show(Step.RELATION), held=BINDINGS),
     "relative": Case(show(Step.RELATIVE, relation_code="20")),
     "relative-typed-error": Case(show(Step.RELATIVE, relation_code="20"), then=type_keys("33010619891302")),
-    "relative-confirm": Case(show(Step.RELATIVE_CONFIRM, **BIND)),
     "verify-sms-send": Case(show(Step.VERIFY, **BIND)),
-    "verify-sms-code": Case(show(Step.VERIFY, **BIND, otp=OTP), then=type_keys("48")),
+    "verify-sms-code": Case(show(Step.VERIFY, **BIND, otp=OTP, resend_at=60.0), then=type_keys("48")),
     "confirm": Case(show(Step.CONFIRM, **BIND, otp=OTP, otp_verified=True)),
     "receipt-accepted": Case(show(Step.RECEIPT, **BIND, receipt=_submission("bind", "accepted"))),
     "receipt-pending": Case(
@@ -297,6 +334,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "usage": Case(show(Step.USAGE, usage=USAGE)),
+    "out-of-service": Case(out_of_service),
     "guides": Case(show(Step.GUIDES, holder=None)),
     "overlay-idle": Case(show(Step.MENU), then=push(lambda: IdleWarning(15))),
     "overlay-staff-pin": Case(show(Step.ATTRACT, holder=None), then=lambda app: app.action_staff()),
@@ -315,9 +353,11 @@ def prepare(app: KioskApp, case: Case, lang: str) -> None:
     """A fresh visit in `lang`, with the backend's link state and pending requests of `case`."""
     backend = app.backend
     backend.online, backend.queued, backend.pending = case.online, case.queued, case.pending()  # type: ignore[misc]
+    backend.held = case.held or api.BindingsOut(as_holder=[], as_relative=[])  # type: ignore[attr-defined]
     backend.drawing = False  # type: ignore[attr-defined]
     app.queue_length = case.queued  # what the first status poll would set
-    app.reader_lost = False
+    app.reader_lost = app.reading = app.card_in = False
+    app.notice = None
     app.session.wipe()
     set_language(lang)
     app.session.lang = lang
