@@ -1,1 +1,2 @@
-"""Widgets of the kiosk screens: digit entry and keypad, QR code, step indicator, status line, DEMO panel."""
+"""Widgets of the kiosk screens: digit entry and keypad, QR code, step indicator, status line, DEMO panel,
+prose that breaks lines where Chinese and English allow it."""
