@@ -1,2 +1,1 @@
-"""Widgets of the kiosk screens: digit entry and keypad, QR code, step indicator, status line, DEMO panel,
-prose that breaks lines where Chinese and English allow it."""
+"""Widgets of the kiosk screens: digit entry and keypad, QR code, step indicator, status line, DEMO panel."""
