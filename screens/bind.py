@@ -20,6 +20,7 @@ from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _, language
 from screens.messages import reason_text
 from screens.widgets.digits import ID_NUMBER, SMS_CODE, DigitEntry
+from screens.widgets.prose import Prose
 from screens.widgets.qr import QRCode
 
 
@@ -41,8 +42,8 @@ class LetterScreen(KioskScreen):
         letter = self.session.letter
         yield Static(letter.title if letter else "", id="letter-title")
         with VerticalScroll(id="letter"):
-            yield Static(letter.body if letter else "", id="letter-body")
-        yield Static(self._hint(), id="hint")
+            yield Prose(letter.body if letter else "", markup=False, id="letter-body")
+        yield Prose(self._hint(), id="hint")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
             agree = BigButton(_("I have read and agree"), id="agree", variant="primary")
@@ -86,7 +87,7 @@ class AreaScreen(KioskScreen):
     # shown only where a holder has more than one area to choose from: not a step of its own
 
     def body(self) -> ComposeResult:
-        yield Static(_("Your account belongs to the area where you are insured:"), id="hint")
+        yield Prose(_("Your account belongs to the area where you are insured:"), id="hint")
         with Vertical(id="choices"):
             for area in self.session.area_names:
                 yield BigButton(area.name(language()), id=f"area-{area.admdvs}", variant="primary")
@@ -143,7 +144,7 @@ class RelativeScreen(KioskScreen):
 
     def body(self) -> ComposeResult:
         rel = relation(self.session.relation_code or "10").name(language())
-        yield Static(_("Type your {relation}'s ID number (18 characters):").format(relation=rel), id="hint")
+        yield Prose(_("Type your {relation}'s ID number (18 characters):").format(relation=rel), id="hint")
         yield DigitEntry(ID_NUMBER, display_id="certno", id="entry")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
@@ -235,7 +236,7 @@ class VerifyScreen(KioskScreen):
         if "sms" in needed and not self.session.otp_verified:
             phone = summary.phone_masked or "—"
             if self.session.otp is None:
-                yield Static(
+                yield Prose(
                     _("If this is the person, we send a code to their phone {phone}.").format(phone=phone),
                     id="hint",
                 )
@@ -243,7 +244,7 @@ class VerifyScreen(KioskScreen):
                     yield BigButton(_("No, re-enter"), id="reenter")
                     yield BigButton(_("Yes, send the code"), id="send", variant="primary")
             else:
-                yield Static(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
+                yield Prose(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
                 yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
                 with Horizontal(id="actions"):
                     yield BigButton(_("No, re-enter"), id="reenter")

@@ -16,6 +16,7 @@ from kiosk.session import Side, other_party
 from screens.base import BigButton, KioskScreen
 from screens.i18n import N_, _, language
 from screens.messages import status_text
+from screens.widgets.prose import Prose
 
 
 class MenuScreen(KioskScreen):
@@ -233,7 +234,7 @@ class GuidesScreen(KioskScreen):
         with VerticalScroll(id="list"):
             for title, text in GUIDES.values():
                 yield Static(_(title), classes="heading")
-                yield Static(_(text), classes="text")
+                yield Prose(_(text), classes="text")
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back"), id="back", classes="small")

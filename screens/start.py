@@ -17,6 +17,7 @@ from screens.base import BigButton, KioskScreen
 from screens.i18n import LANGS, N_, _, translate
 from screens.messages import reason_text
 from screens.widgets.digits import PIN, DigitEntry
+from screens.widgets.prose import Prose
 
 NOTICES = {
     "card_pulled_nothing_sent": N_("The card was taken out. Nothing was submitted."),
@@ -86,7 +87,7 @@ class PinScreen(KioskScreen):
         pin: str
 
     def body(self) -> ComposeResult:
-        yield Static(_("Cover the keypad with your hand. The PIN has 6 digits."), id="hint")
+        yield Prose(_("Cover the keypad with your hand. The PIN has 6 digits."), id="hint")
         yield DigitEntry(PIN, display_id="pin", clear_on_submit="if_complete", id="entry")
         with Horizontal(id="actions"):
             yield BigButton(_("Cancel"), id="cancel")
