@@ -225,8 +225,8 @@ class KioskApp(App[None], inherit_bindings=False):
         Textual keeps ~0.5 million long-lived objects (rendered strips and their caches); a full collection
         scans them all and freezes the screen for 0.2-0.6 s. Frozen, the collector leaves them alone during
         the next visit (benchmarks/gc_pauses.py: 7 pauses of ~430 ms in 40 visits before, none after)."""
-        if self.session.step is not Step.ATTRACT:
-            return
+        if self.session.step is not Step.ATTRACT or self.reading:
+            return  # someone is already there: their card comes first
         gc.unfreeze()  # what became garbage since the last freeze is collected now
         gc.collect()
         gc.freeze()
