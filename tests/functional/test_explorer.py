@@ -20,7 +20,8 @@ from kiosk.session import Step
 from screens.app import OUT_OF_SERVICE_S, make_app
 from screens.bind import LetterScreen
 from screens.start import OutOfServiceScreen
-from tests.support.explorer import SIZES, ManualClock, long_letter, walk
+from tests.support.clock import ManualClock
+from tests.support.explorer import SIZES, long_letter, walk
 from tests.support.pilot import STAFF_HASH, Kiosk
 
 STEPS = 100  # per walk: 2 sizes x 2 walks x 100 steps, about 2 minutes on a busy 2-core machine

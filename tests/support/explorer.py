@@ -25,6 +25,7 @@ from screens.bind import ConfirmScreen, LetterScreen
 from screens.i18n import set_language
 from screens.menu import UnbindConfirmScreen
 from screens.start import AttractScreen, PinScreen
+from tests.support.clock import ManualClock
 from tests.support.pilot import STAFF_HASH
 
 KEYS = ("enter", "tab", "shift+tab", "backspace", "up", "down", "left", "right", "pagedown", "pageup", "f12")
@@ -33,19 +34,6 @@ FORWARD = frozenset(
     {"bind", "bindings", "agree", "next", "yes", "send", "ok", "confirm", "another", "continue"}
 )
 """Buttons that take a visit on: tapped more often, so that a short walk reaches the later screens."""
-
-
-class ManualClock:
-    """The app's monotonic clock: still until the walk moves it (an idle timeout when the walk says)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class InvariantBroken(AssertionError):
