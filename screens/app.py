@@ -23,7 +23,7 @@ from kiosk.config import KioskConfig
 from kiosk.domain.errors import DomainError
 from kiosk.services import Backend
 from kiosk.session import Session, SessionError, Step
-from kiosk.staff import check_pin
+from kiosk.staff import PinThrottle, check_pin
 from screens import bind, menu, start
 from screens.base import KioskScreen
 from screens.events import FinishVisit, RunStep, ShowStep, ToggleLanguage
@@ -161,6 +161,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.online = backend.online
         self.crashed_at: float | None = None
         """When a fault escaped (`_handle_exception`): the kiosk is out of service and exits soon."""
+        self.staff_throttle = PinThrottle(clock)
+        """Wrong staff PINs and the lock-out they earn, for as long as this process runs."""
 
     # --- start, screens, language -------------------------------------------------------------------
 
@@ -317,13 +319,21 @@ class KioskApp(App[None], inherit_bindings=False):
     @on(StaffPin.Entered)
     def _staff_pin(self, entered: StaffPin.Entered) -> None:
         overlay, pin, pin_hash = entered.overlay, entered.pin, self.config.staff_pin_hash
+        throttle = self.staff_throttle
+        if not throttle.take_try():
+            overlay.locked_out(throttle.seconds_left())  # locked out: the PIN is not even checked
+            return
 
         def done(right: bool) -> None:
             if right:
+                throttle.right()
                 self.session.wipe()
                 self.exit()
             elif self.current_screen() is overlay:
-                overlay.wrong_pin()
+                if throttle.seconds_left():
+                    overlay.locked_out(throttle.seconds_left())
+                else:
+                    overlay.wrong_pin()
 
         # PBKDF2 takes a noticeable time: not on the UI thread. No visit's: staff may leave at any time.
         self.blocking(lambda: bool(pin_hash) and check_pin(pin, pin_hash), done, any_visit=True)
@@ -461,6 +471,8 @@ class KioskApp(App[None], inherit_bindings=False):
         if self.notice is not None and self.clock() - self.notice[1] >= NOTICE_S:
             self.notice = None
         self.blocking(self.backend.queue_length, self._status, any_visit=True)
+        if isinstance(self.screen, StaffPin):
+            self.screen.locked_out(self.staff_throttle.seconds_left())  # the lock-out's countdown
         if self.session.step is Step.ATTRACT:
             return
         idle = self.clock() - self.last_touch
@@ -479,8 +491,11 @@ class KioskApp(App[None], inherit_bindings=False):
         self.online = self.backend.online
 
     def action_staff(self) -> None:
+        """F12, at any time: during a visit too. The overlay is opaque, so the visit's personal data does not
+        show behind it, and the visit stays as it was: Cancel or a wrong PIN gives it back unchanged (a
+        citizen's visit is not ended by someone pressing F12); the idle timer goes on under it."""
         if not isinstance(self.screen, StaffPin):
-            self.push_screen(StaffPin())
+            self.push_screen(StaffPin(self.staff_throttle.seconds_left()))
 
     # --- faults ------------------------------------------------------------------------------------------
 

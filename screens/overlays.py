@@ -75,10 +75,16 @@ class _PinOverlay(ModalScreen[None]):
         raise NotImplementedError
 
     def show_error_text(self, text: str) -> None:
-        self.query_one("#error", Static).update(text)
+        for line in self.query("#error").results(Static):  # none yet if the app's tick beats compose
+            line.update(text)
 
 
 class StaffPin(_PinOverlay):
+    """Opaque and full screen, unlike the other overlays: staff may press F12 during a citizen's visit, and
+    nothing of that visit (a name, an ID number) may show while they type. The visit stays as it was under
+    it: Cancel or a wrong PIN goes back to it. While the PIN is locked out (`kiosk.staff.PinThrottle`) it
+    says for how long; the app counts that down every second."""
+
     prompt = N_("Staff PIN")
 
     @dataclass
@@ -88,11 +94,29 @@ class StaffPin(_PinOverlay):
         overlay: StaffPin
         pin: str
 
+    def __init__(self, locked_for_s: int = 0) -> None:
+        super().__init__()
+        self.locked_for_s = locked_for_s
+
+    def on_mount(self) -> None:
+        if self.locked_for_s:
+            self.show_error_text(self._locked_text())
+
     def submit(self, pin: str, *, complete: bool) -> None:
         self.post_message(self.Entered(self, pin))
 
     def wrong_pin(self) -> None:
         self.show_error_text(reason_text("staff_pin_wrong"))
+
+    def locked_out(self, seconds: int) -> None:
+        """The PIN cannot be tried for `seconds` more (0: it can again, and the notice goes)."""
+        if seconds == self.locked_for_s == 0:
+            return  # not locked, and was not: a "wrong PIN" line stays
+        self.locked_for_s = seconds
+        self.show_error_text(self._locked_text() if seconds else "")
+
+    def _locked_text(self) -> str:
+        return _("Too many wrong PINs. Try again in {seconds} seconds.").format(seconds=self.locked_for_s)
 
 
 class RelativePin(_PinOverlay):

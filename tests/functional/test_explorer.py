@@ -1,10 +1,12 @@
 """A seeded random walk over the real app (everything a person or the world can do on each screen) with the
-invariants every screen keeps; the letter-screen bugs the walk found; what happens when a fault escapes."""
+invariants every screen keeps; central down and up, and the outbox invariant it checks; the letter-screen
+bugs the walk found; what happens when a fault escapes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,12 @@ from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld
 from kiosk.logs import RedactIdNumbers
 from kiosk.session import Step
+from kiosk.store.repository import BindDraft
 from screens.app import OUT_OF_SERVICE_S, make_app
 from screens.bind import LetterScreen
 from screens.start import OutOfServiceScreen
-from tests.support.explorer import SIZES, ManualClock, long_letter, walk
+from tests.support.clock import ManualClock
+from tests.support.explorer import SIZES, CentralLink, InvariantBroken, Made, Walk, long_letter, walk
 from tests.support.pilot import STAFF_HASH, Kiosk
 
 STEPS = 100  # per walk: 2 sizes x 2 walks x 100 steps, about 2 minutes on a busy 2-core machine
@@ -39,6 +43,99 @@ def test_a_random_walk_keeps_every_invariant(world: DemoWorld, size: tuple[int, 
     """No exception reaches Textual, the app runs, every screen offers a way on, a wipe leaves nothing
     personal, nothing is submitted without a Confirm tap, and the letter is agreed only once read."""
     assert asyncio.run(walk(world, size, seed, STEPS)) == STEPS
+
+
+async def test_central_down_and_up_takes_central_from_the_kiosk_and_gives_it_back(kiosk: Kiosk) -> None:
+    link = CentralLink(kiosk.world.backend.client)
+    try:
+        link.set_down(True)
+        await kiosk.login(0)
+        assert kiosk.app.session.step is Step.PIN and "连接不上" in kiosk.error()
+        link.set_down(False)
+        await kiosk.type("123456")
+        await kiosk.pilot.press("enter")
+        await kiosk.settle()
+        assert kiosk.app.session.step is Step.MENU
+    finally:
+        link.close()
+
+
+async def test_a_bind_confirmed_while_central_is_down_waits_and_goes_once_it_is_back(kiosk: Kiosk) -> None:
+    store, backend = kiosk.world.store, kiosk.world.backend
+    link = CentralLink(backend.client)
+    try:
+        await kiosk.login()
+        await kiosk.to_relative_step("52")
+        await kiosk.type(kiosk.family(1)["52"].certno)
+        await kiosk.click("#next")
+        await kiosk.click("#yes")
+        await kiosk.click("#send")
+        await kiosk.type(kiosk.sms_code())
+        await kiosk.click("#ok")
+        assert kiosk.app.session.step is Step.CONFIRM
+        link.set_down(True)
+        await kiosk.click("#confirm")
+        receipt = kiosk.app.session.receipt
+        assert kiosk.app.session.step is Step.RECEIPT and receipt is not None and receipt.status == "pending"
+        assert store.queue_stats()[0] == 1
+        link.set_down(False)
+
+        def sent() -> bool:  # the sync worker's cycles, until the retry the failure scheduled is due
+            backend.sync_now()
+            got = store.get(receipt.request_id)
+            return got is not None and got.status == "accepted"
+
+        await kiosk.until(sent, "the queued bind is accepted once central is back")
+        assert store.queue_stats()[0] == 0
+    finally:
+        link.close()
+
+
+def _outbox_walk(world: DemoWorld) -> Walk:
+    """A walk with no app, for its outbox invariant alone."""
+    link = CentralLink(world.backend.client)
+    walk = Walk(None, None, world, ManualClock(), random.Random(0), link, random.Random(0))  # type: ignore[arg-type]
+    link.close()
+    return walk
+
+
+def _unconfirmed_bind(world: DemoWorld) -> str:
+    """A bind put in the store directly, as if the kiosk had committed it without a Confirm."""
+    family = {p.relation_to_head: p for p in world.people if p.household == 1}
+    area = family["00"].insured_admdvs
+    policy = world.store.policy(area)
+    assert policy is not None
+    ref = policy.consent_letter
+    letter = world.store.letter(ref.id, ref.version, "zh-CN")
+    assert letter is not None
+    draft = BindDraft(
+        holder_psn_no=family["00"].psn_no,
+        holder_name_masked="*",
+        relative_certno=family["51"].certno,
+        relative_name_masked="*",
+        relation_code="51",
+        admdvs=area,
+        letter_id=letter.letter_id,
+        letter_version=letter.version,
+        letter_sha256=letter.sha256,
+    )
+    return world.store.submit_bind(draft, online=False).request_id
+
+
+def test_the_outbox_invariant_finds_a_request_nobody_confirmed_and_one_not_queued(world: DemoWorld) -> None:
+    walk = _outbox_walk(world)
+    walk._check_outbox(0)  # an empty outbox, nothing made: holds
+    request_id = _unconfirmed_bind(world)
+    with pytest.raises(InvariantBroken, match="the outbox holds 1 requests, but 0 confirmed ones wait"):
+        walk._check_outbox(0)
+    walk.made.append(Made(request_id, "bind", central_down=True, status="pending"))
+    walk._check_outbox(0)  # now it was confirmed, while central was down, and it waits: holds
+    walk.made.append(Made(request_id, "bind", central_down=True, status="accepted"))
+    with pytest.raises(InvariantBroken, match="confirmed while central was down is 'accepted', not queued"):
+        walk._check_outbox(1)
+    walk.known.add("00000000-0000-0000-0000-000000000000")
+    with pytest.raises(InvariantBroken, match="confirmed requests lost from the store"):
+        walk._check_outbox(2)
 
 
 async def _letter(kiosk: Kiosk, *, long: bool) -> LetterScreen:

@@ -20,6 +20,7 @@ from pytest_textual_snapshot import normalize_svg
 from devices.reader import CardData
 from kiosk import api
 from kiosk.session import Side, Step, UnbindTarget
+from kiosk.staff import FREE_TRIES, PinThrottle
 from kiosk.store.models import Submission
 from screens.app import KioskApp
 from screens.i18n import set_language
@@ -256,6 +257,13 @@ def _wrong_pin_pad(tries_left: int) -> RelativePin:
     return pad
 
 
+def _staff_pin_locked(app: KioskApp) -> None:
+    """F12 over a visit's menu after five wrong staff PINs: nothing of the visit, the lock-out's wait."""
+    for _ in range(FREE_TRIES):
+        app.staff_throttle.take_try()
+    app.action_staff()
+
+
 def type_keys(keys: str) -> Setup:
     def then(app: KioskApp) -> None:
         for key in keys:
@@ -338,6 +346,7 @@ CASES: dict[str, Case] = {
     "guides": Case(show(Step.GUIDES, holder=None)),
     "overlay-idle": Case(show(Step.MENU), then=push(lambda: IdleWarning(15))),
     "overlay-staff-pin": Case(show(Step.ATTRACT, holder=None), then=lambda app: app.action_staff()),
+    "overlay-staff-pin-locked": Case(show(Step.MENU), then=_staff_pin_locked),
     "overlay-relative-pin": Case(
         show(Step.VERIFY, **dict(BIND, relative_check=SON_CHECK_CARD)),
         then=push(RelativePin),
@@ -358,6 +367,7 @@ def prepare(app: KioskApp, case: Case, lang: str) -> None:
     app.queue_length = case.queued  # what the first status poll would set
     app.reader_lost = app.reading = app.card_in = False
     app.notice = None
+    app.staff_throttle = PinThrottle(app.clock)  # no wrong staff PINs from an earlier case
     app.session.wipe()
     set_language(lang)
     app.session.lang = lang

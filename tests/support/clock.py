@@ -1,4 +1,4 @@
-"""A clock the test moves by hand, for code that takes its time from a `Callable[[], datetime]`."""
+"""Clocks the test moves by hand: wall-clock datetimes (`Clock`) and monotonic seconds (`ManualClock`)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,17 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
+
+
+class ManualClock:
+    """A monotonic clock (seconds, as `time.monotonic`) that stands still until the test moves it: the app's
+    idle timer, the staff PIN's lock-out."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -4,12 +4,16 @@ benchmarks/explorer_soak.py for long walks)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+from sqlalchemy import select
 from textual.containers import VerticalScroll
 from textual.pilot import OutOfBounds
 from textual.widgets import Button, Static
@@ -19,13 +23,16 @@ from kiosk.config import KioskConfig
 from kiosk.demo import DEMO_PIN, DemoWorld, demo_deck
 from kiosk.domain.masking import mask_id, mask_name
 from kiosk.session import Step
-from kiosk.store.models import CachedLetter
+from kiosk.store.models import CachedLetter, Submission
+from kiosk.store.repository import Store
 from screens.app import KioskApp, make_app
 from screens.bind import ConfirmScreen, LetterScreen
 from screens.i18n import set_language
 from screens.menu import UnbindConfirmScreen
+from screens.overlays import StaffPin
 from screens.start import AttractScreen, PinScreen
-from tests.support.pilot import STAFF_HASH
+from tests.support.clock import ManualClock
+from tests.support.pilot import STAFF_HASH, rendered_text
 
 KEYS = ("enter", "tab", "shift+tab", "backspace", "up", "down", "left", "right", "pagedown", "pageup", "f12")
 SIZES = ((80, 24), (120, 40))
@@ -35,21 +42,48 @@ FORWARD = frozenset(
 """Buttons that take a visit on: tapped more often, so that a short walk reaches the later screens."""
 
 
-class ManualClock:
-    """The app's monotonic clock: still until the walk moves it (an idle timeout when the walk says)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class InvariantBroken(AssertionError):
     """An invariant failed; the message holds the last steps of the walk."""
+
+
+class CentralLink:
+    """Central down and up for the kiosk under test, in this process: while down, the terminal's client
+    (the one the backend and the sync worker share) is pointed at a loopback port that is bound but not
+    listening, so every request is refused at once (httpx.ConnectError), as when central's host is gone.
+    Central itself keeps running for the other parts of the world (its SMS file)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.url = client.base_url
+        self._refusing = socket.socket()
+        self._refusing.bind(("127.0.0.1", 0))  # held, so no other process takes the port meanwhile
+        self.down = False
+
+    def set_down(self, down: bool) -> None:
+        port = self._refusing.getsockname()[1]
+        self.client.base_url = httpx.URL(f"http://127.0.0.1:{port}") if down else self.url
+        self.down = down
+
+    def close(self) -> None:
+        self.set_down(False)
+        self._refusing.close()
+
+
+@dataclass(frozen=True)
+class Made:
+    """A request the store took (a bind or unbind the citizen confirmed)."""
+
+    request_id: str
+    kind: str
+    central_down: bool
+    status: str
+    """What the store said right after taking it (and trying to send it at once)."""
+
+
+def pending_ids(store: Store) -> set[str]:
+    """Requests in the store that central has not answered yet."""
+    with store.sessions() as db:
+        return set(db.scalars(select(Submission.request_id).where(Submission.status == "pending")))
 
 
 @dataclass
@@ -61,9 +95,17 @@ class Walk:
     world: DemoWorld
     clock: ManualClock
     rnd: random.Random
+    central: CentralLink
+    world_rnd: random.Random
+    """Central's outages and the sync worker's cycles: a stream of their own, so that a seed's walk stays
+    step for step what it was before central could fail, up to its first outage."""
     trail: list[str] = field(default_factory=list)
     submitted: list[str] = field(default_factory=list)
     """Every bind or unbind request handed to the store, in the order they came."""
+    made: list[Made] = field(default_factory=list)
+    """The requests the store took, in the order they came."""
+    known: set[str] = field(default_factory=set)
+    """Every request the outbox may hold: those pending when the walk began, and those this walk made."""
     personal: tuple[str, ...] = ()
     letter_ends_seen: set[int] = field(default_factory=set)
     """The letter screens (by id) whose letter this walk has seen scrolled to its end, or fitting whole."""
@@ -181,18 +223,43 @@ class Walk:
         self.clock.advance(seconds)
         self.app.tick()
 
+    def world_event(self) -> tuple[str, Callable[[], Any]] | None:
+        """Central goes down (more often on a confirm page, where it matters most) or comes back, or the
+        sync worker runs its cycle while requests wait; None: the person acts this step."""
+        r = self.world_rnd.random()
+        if self.central.down:
+            return ("central up", self._central_up) if r < 0.1 else None
+        confirming = isinstance(self.app.screen, ConfirmScreen | UnbindConfirmScreen)
+        if r < (0.3 if confirming else 0.01):
+            return ("central down", lambda: self.central.set_down(True))
+        if r > 0.95 and self.world.store.queue_stats()[0]:
+            return ("sync cycle", self._sync)
+        return None
+
+    async def _central_up(self) -> None:
+        self.central.set_down(False)
+        await self._sync()  # the sync worker's next cycle, which the walk does not wait for
+
+    async def _sync(self) -> None:
+        await asyncio.to_thread(self.world.backend.sync_now)  # off the app's loop, as the worker runs
+
     async def step(self) -> None:
-        acts = self.actions()
-        _weight, name, do = self.rnd.choices(acts, weights=[a[0] for a in acts])[0]
         screen = type(self.app.screen).__name__
+        event = self.world_event()
+        if event is not None:
+            name, do = event
+        else:
+            acts = self.actions()
+            _weight, name, do = self.rnd.choices(acts, weights=[a[0] for a in acts])[0]
         self.trail.append(f"{screen}: {name}")
         confirm = name == "tap confirm" and isinstance(self.app.screen, ConfirmScreen | UnbindConfirmScreen)
-        before = len(self.submitted)
+        before, made_before = len(self.submitted), len(self.made)
         result = do()
         if hasattr(result, "__await__"):
             await result
         await self.settle()
         self.check(allowed_submissions=1 if confirm else 0, before=before)
+        self._check_outbox(made_before)
 
     # --- the invariants ------------------------------------------------------------------------------------
 
@@ -219,6 +286,28 @@ class Walk:
             shown = [p for p in self.personal if p in text]
             if shown:
                 self.fail(f"after a wipe the screen still shows {shown}")
+        if isinstance(app.screen, StaffPin):
+            rendered = rendered_text(app)
+            shown = [p for p in self.personal if p in rendered]
+            if shown:
+                self.fail(f"the staff PIN overlay lets the visit show through: {shown}")
+
+    def _check_outbox(self, made_before: int) -> None:
+        """Nothing confirmed is lost, and the outbox holds exactly the confirmed requests central has not
+        answered: a request confirmed while central is down waits in it."""
+        store = self.world.store
+        for made in self.made[made_before:]:
+            self.known.add(made.request_id)
+            if made.central_down and made.status != "pending":
+                self.fail(f"a {made.kind} confirmed while central was down is {made.status!r}, not queued")
+        statuses = {request_id: store.get(request_id) for request_id in self.known}
+        lost = [request_id for request_id, got in statuses.items() if got is None]
+        if lost:
+            self.fail(f"confirmed requests lost from the store: {lost}")
+        waiting = sum(1 for got in statuses.values() if got is not None and got.status == "pending")
+        queued = store.queue_stats()[0]
+        if queued != waiting:
+            self.fail(f"the outbox holds {queued} requests, but {waiting} confirmed ones wait for central")
 
     def _check_letter(self) -> None:
         """'I have read and agree' is enabled only on a letter screen whose end the citizen has seen."""
@@ -274,16 +363,22 @@ async def walk(world: DemoWorld, size: tuple[int, int], seed: int, steps: int) -
     config = KioskConfig(reader="simulated", idle_timeout_s=90, idle_warning_s=20, staff_pin_hash=STAFF_HASH)
     app = make_app(world.backend, reader, config, clock=clock)
     backend = world.backend
+    central = CentralLink(backend.client)
     submitted: list[str] = []
+    made: list[Made] = []
     real_bind, real_unbind = backend.submit_bind, backend.submit_unbind
+
+    def taken(kind: str, submission: Submission) -> Submission:
+        made.append(Made(submission.request_id, kind, central.down, submission.status))
+        return submission
 
     def submit_bind(draft: Any) -> Any:
         submitted.append("bind")
-        return real_bind(draft)
+        return taken("bind", real_bind(draft))
 
     def submit_unbind(draft: Any) -> Any:
         submitted.append("unbind")
-        return real_unbind(draft)
+        return taken("unbind", real_unbind(draft))
 
     backend.submit_bind = submit_bind  # type: ignore[method-assign]
     backend.submit_unbind = submit_unbind  # type: ignore[method-assign]
@@ -291,13 +386,25 @@ async def walk(world: DemoWorld, size: tuple[int, int], seed: int, steps: int) -
         backend.letter = long_letter(backend)  # type: ignore[method-assign]
     try:
         async with app.run_test(size=size) as pilot:
-            w = Walk(app, pilot, world, clock, random.Random(seed), submitted=submitted)
+            w = Walk(
+                app,
+                pilot,
+                world,
+                clock,
+                random.Random(seed),
+                central,
+                random.Random(f"central {seed}"),
+                submitted=submitted,
+                made=made,
+                known=pending_ids(world.store),
+            )
             w.personal = personal_strings(world)
             await w.settle()
             for _ in range(steps):
                 await w.step()
             return steps
     finally:
+        central.close()
         del backend.submit_bind, backend.submit_unbind
         if seed % 2:
             del backend.letter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld, build_demo
@@ -76,6 +78,11 @@ class Kiosk:
         """Everything the current screen shows, as plain text."""
         return "\n".join(str(w.render()) for w in self.app.screen.query("Static"))
 
+    def rendered(self) -> str:
+        """What the terminal shows now, as plain text: the top screen and whatever shows through it (as
+        `App.export_screenshot` composes it)."""
+        return rendered_text(self.app)
+
     def sms_code(self) -> str:
         codes = re.findall(r"验证码 (\d{6})", "\n".join(m["body"] for m in self.world.central.sms()))
         assert codes, "no code was sent"
@@ -97,6 +104,22 @@ class Kiosk:
             await self.pilot.pause(0.05)
         await self.click("#agree")  # one area to choose from: it is chosen
         await self.click(f"#rel-{relation_code}")
+
+
+def rendered_text(app: KioskApp) -> str:
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
 
 
 @pytest.fixture
