@@ -15,15 +15,88 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from kiosk import api
+from kiosk.central import bindings, money, registry
 from kiosk.central.app import CentralSettings, create_app
 from kiosk.central.auth import register_kiosk
 from kiosk.central.db import make_engine, make_sessionmaker, upgrade
-from kiosk.central.seed import generate_people, load_reference_data, seed_people
+from kiosk.central.models import ConsentLetter, Otp, SmsMessage
+from kiosk.central.otp import OtpRules
+from kiosk.central.seed import SyntheticPerson, generate_people, load_reference_data, seed_people
 from kiosk.domain.settlement import format_fen
 from kiosk.sync.client import central_client
 
 DEMO_KIOSK = "demo-kiosk"
+DEMO_INSTITUTION = "demo-medical-institutions"
+"""The client id the demo's past settlements are recorded under (the hospitals' and pharmacies' side)."""
+
+# Card 1's mother paid with her son's account in the month before the demo: (days after the binding,
+# institution, yuan in fen). Each is below Lishui's 1,500 yuan per settlement and 3,000 yuan per day.
+DEMO_BILLS = (
+    (6, api.InstitutionKind.PHARMACY, 12_850),
+    (19, api.InstitutionKind.CLINIC, 26_000),
+    (33, api.InstitutionKind.PHARMACY, 4_680),
+)
+DEMO_BOUND_DAYS_AGO = 40
+
+
+def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetime) -> None:
+    """The demo's past: card 1's holder bound his mother at this terminal 40 days ago (she confirmed with
+    her SMS code), and she has since paid a pharmacy and a clinic with his account. The binding and the
+    settlements go through central's own rules and split, at the times they happened, so the holder's
+    usage records list them and hers say whose account paid."""
+    family = {p.relation_to_head: p for p in people if p.household == 1}
+    holder, mother = family["00"], family["52"]
+    bound_at = now - dt.timedelta(days=DEMO_BOUND_DAYS_AGO)
+    policy = registry.area_policy(db, holder.insured_admdvs)
+    letter_id, version = policy.consent_letter.id, policy.consent_letter.version
+    letter = db.get(ConsentLetter, (letter_id, version, "zh-CN"))
+    assert letter is not None  # noqa: S101 - load_reference_data published it
+    rules = OtpRules()
+    otp_id = str(uuid.uuid4())
+    db.add(  # the code she read out back then; only the fact that it was verified matters now
+        Otp(
+            otp_id=otp_id,
+            holder_psn_no=holder.psn_no,
+            relative_psn_no=mother.psn_no,
+            code_hash="0" * 64,
+            created_at=bound_at,
+            expires_at=bound_at + dt.timedelta(seconds=rules.ttl_s),
+            attempts=1,
+            verified_at=bound_at,
+            kiosk_id=DEMO_KIOSK,
+        )
+    )
+    request = api.BindingCreateIn(
+        request_id=uuid.uuid4(),
+        holder_psn_no=holder.psn_no,
+        relative_certno=mother.certno,
+        relation_code="52",
+        admdvs=policy.admdvs,
+        letter_id=letter_id,
+        letter_version=version,
+        letter_sha256=letter.sha256,
+        otp_id=uuid.UUID(otp_id),
+    )
+    bindings.create(db, bound_at, DEMO_KIOSK, request, rules.ttl_s)
+    for days, kind, fen in DEMO_BILLS:
+        money.create_settlement(
+            db,
+            now,
+            DEMO_INSTITUTION,
+            api.SettlementIn(
+                settlement_id=uuid.uuid4(),
+                relative_certno=mother.certno,
+                amount_fen=fen,
+                institution_kind=kind,
+                occurred_at=bound_at + dt.timedelta(days=days, hours=2),
+            ),
+        )
+    # The notices of that binding went out back then: the demo's gateway must not send them today.
+    db.execute(update(SmsMessage).where(SmsMessage.sent_at.is_(None)).values(sent_at=bound_at))
 
 
 class EmbeddedCentral:
@@ -42,6 +115,7 @@ class EmbeddedCentral:
                 seed_people(db, self.people)
                 self.kiosk_id = DEMO_KIOSK
                 self.secret = register_kiosk(db, self.kiosk_id, dt.datetime.now(dt.UTC))
+                add_demo_history(db, self.people, dt.datetime.now(dt.UTC))
         finally:
             engine.dispose()
         self.port = port or _free_port()

@@ -247,8 +247,13 @@ def test_the_outbox_keeps_the_contracts_json(store: Store) -> None:
         UnbindDraft("b-1", "H0001", LISHUI, "H0001", "王*国", "王*", "331102********2136"), online=True
     )
     bodies = {item.request_id: item.body for item in store.due()}
-    assert api.BindingCreateIn.model_validate(bodies[bind.request_id]).relative_certno == "331102194403012136"
-    assert bodies[unbind.request_id] == {"request_id": unbind.request_id, "by_psn_no": "H0001"}
+    sent = api.BindingCreateIn.model_validate(bodies[bind.request_id])
+    assert sent.relative_certno == "331102194403012136" and sent.receipt_no == bind.receipt_no
+    assert bodies[unbind.request_id] == {
+        "request_id": unbind.request_id,
+        "by_psn_no": "H0001",
+        "receipt_no": unbind.receipt_no,  # central keeps it: the key of the receipt's public page
+    }
 
 
 def test_a_draft_the_contract_refuses_is_not_stored(store: Store) -> None:
