@@ -33,7 +33,7 @@ DEMO_KIOSK = "demo-kiosk"
 DEMO_INSTITUTION = "demo-medical-institutions"
 """The client id the demo's past settlements are recorded under (the hospitals' and pharmacies' side)."""
 
-# Card 1's mother paid with her son's account in the month before the demo: (days after the binding,
+# Card 1's wife paid with her husband's account in the month before the demo: (days after the binding,
 # institution, yuan in fen). Each is below Lishui's 1,500 yuan per settlement and 3,000 yuan per day.
 DEMO_BILLS = (
     (6, api.InstitutionKind.PHARMACY, 12_850),
@@ -41,27 +41,44 @@ DEMO_BILLS = (
     (33, api.InstitutionKind.PHARMACY, 4_680),
 )
 DEMO_BOUND_DAYS_AGO = 40
+DEMO_HOSPITAL_DAYS_AGO = 75
 
 
 def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetime) -> None:
-    """The demo's past: card 1's holder bound his mother at this terminal 40 days ago (she confirmed with
-    her SMS code), and she has since paid a pharmacy and a clinic with his account. The binding and the
-    settlements go through central's own rules and split, at the times they happened, so the holder's
-    usage records list them and hers say whose account paid."""
+    """The demo's past, so that card 1's usage records have rows on both sides: his wife's hospital stay
+    75 days ago used up her own account; 40 days ago he bound her at this terminal (she confirmed with her
+    SMS code); since then a pharmacy and a clinic were paid from his account. The binding and the
+    settlements go through central's own rules and split, at the times they happened.
+
+    The wife, because the demo's walks bind the father, the mother and the children of household 1."""
     family = {p.relation_to_head: p for p in people if p.household == 1}
-    holder, mother = family["00"], family["52"]
+    holder, wife = family["00"], family["10"]
     bound_at = now - dt.timedelta(days=DEMO_BOUND_DAYS_AGO)
     policy = registry.area_policy(db, holder.insured_admdvs)
     letter_id, version = policy.consent_letter.id, policy.consent_letter.version
     letter = db.get(ConsentLetter, (letter_id, version, "zh-CN"))
     assert letter is not None  # noqa: S101 - load_reference_data published it
+    # Her own account goes first in every settlement: the hospital stay (own account, then cash) emptied it.
+    stay_fen = (wife.account_balance_fen // 100_000 + 2) * 100_000
+    money.create_settlement(
+        db,
+        now,
+        DEMO_INSTITUTION,
+        api.SettlementIn(
+            settlement_id=uuid.uuid4(),
+            relative_certno=wife.certno,
+            amount_fen=stay_fen,
+            institution_kind=api.InstitutionKind.HOSPITAL,
+            occurred_at=now - dt.timedelta(days=DEMO_HOSPITAL_DAYS_AGO),
+        ),
+    )
     rules = OtpRules()
     otp_id = str(uuid.uuid4())
     db.add(  # the code she read out back then; only the fact that it was verified matters now
         Otp(
             otp_id=otp_id,
             holder_psn_no=holder.psn_no,
-            relative_psn_no=mother.psn_no,
+            relative_psn_no=wife.psn_no,
             code_hash="0" * 64,
             created_at=bound_at,
             expires_at=bound_at + dt.timedelta(seconds=rules.ttl_s),
@@ -73,8 +90,8 @@ def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetim
     request = api.BindingCreateIn(
         request_id=uuid.uuid4(),
         holder_psn_no=holder.psn_no,
-        relative_certno=mother.certno,
-        relation_code="52",
+        relative_certno=wife.certno,
+        relation_code="10",
         admdvs=policy.admdvs,
         letter_id=letter_id,
         letter_version=version,
@@ -89,7 +106,7 @@ def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetim
             DEMO_INSTITUTION,
             api.SettlementIn(
                 settlement_id=uuid.uuid4(),
-                relative_certno=mother.certno,
+                relative_certno=wife.certno,
                 amount_fen=fen,
                 institution_kind=kind,
                 occurred_at=bound_at + dt.timedelta(days=days, hours=2),
