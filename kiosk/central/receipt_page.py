@@ -108,7 +108,7 @@ _SAME_AS = {
 }
 _REASONS: dict[Reason, tuple[str, str]] = {
     Reason.RELATION_MISMATCH: (
-        "所填的亲属关系与户籍登记不符。",
+        "亲属关系与户籍登记不符。",
         "The relationship given does not match the household register.",
     ),
     Reason.RELATION_NOT_ALLOWED: (
@@ -179,6 +179,7 @@ main{max-width:34em;margin:0 auto;padding:1em 1.2em 2em}
 h1{font-size:1.45em;line-height:1.3;margin:.3em 0 .5em}
 .status{font-size:1.35em;font-weight:700;color:#ffd166;margin:.2em 0}
 .reason,.note{font-size:1.1em;margin:.3em 0 .8em}
+p,h1{text-wrap:pretty}
 dl{margin:.8em 0 0}
 dt{color:#c9d6e8;font-size:.9em;margin-top:.7em}
 dd{margin:0;font-size:1.2em;word-break:break-all}

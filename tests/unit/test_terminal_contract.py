@@ -17,9 +17,11 @@ import pytest
 
 from kiosk import api
 from kiosk.api import Reason
+from kiosk.receipts import receipt_mac
 from kiosk.services import Backend, CentralFault, CentralOffline, CentralRefused
 from kiosk.session import Session, SessionError, Step
 from kiosk.store.repository import BindDraft, Store, UnbindDraft
+from kiosk.sync.client import central_client
 from kiosk.sync.worker import SyncWorker
 from tests.support.factories import LISHUI, policy_dict
 
@@ -81,6 +83,16 @@ def client(central: Central) -> Iterator[httpx.Client]:
 @pytest.fixture
 def backend(client: httpx.Client, store: Store) -> Backend:
     return Backend(client, store, SyncWorker(store, client))
+
+
+def test_the_receipt_url_is_centrals_page_with_the_mac_of_this_kiosks_secret(store: Store) -> None:
+    number = "R250601ABCDEF012345"
+    with central_client("http://central.test", "kiosk-7", "the kiosk secret") as signed:
+        backend = Backend(signed, store, public_url="https://fa.example.org/")
+        mac = receipt_mac(number, "the kiosk secret")
+        assert backend.receipt_url(number) == f"https://fa.example.org/r/{number}?m={mac}"
+    with httpx.Client() as unsigned, pytest.raises(CentralFault):  # no secret to make the MAC with
+        Backend(unsigned, store).receipt_url(number)
 
 
 def _error(status: int, reason: str, **params: Any) -> Handler:
