@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.central.seed import generate_people, household_no
 from kiosk.domain.eligibility import Person, check_binding
 from kiosk.domain.errors import Ineligible
 from kiosk.domain.household import (
@@ -310,3 +311,19 @@ def test_in_the_heads_household_the_register_names_the_heads_relation_exactly(pe
         if other is not head and other.household == "A":
             derived = register_kin(head.code, other.code)
             assert derived is not None and derived == true_kin(head, other), other.code
+
+
+def test_the_seeds_households_bind_as_they_are_registered() -> None:
+    people = generate_people(300, seed=1)
+    married = {household_no(p) for p in people if p.relation_to_head == "10"}
+    entries = {
+        p.psn_no: RegisterEntry(household_no(p), p.relation_to_head, household_no(p) in married)
+        for p in people
+    }
+    heads = {p.household: p for p in people if p.relation_to_head == "00"}
+    for p in people:
+        head = heads[p.household]
+        if p is not head:  # the head binding each member as the register names them
+            check_against_register(p.relation_to_head, entries[head.psn_no], entries[p.psn_no])
+    family = {p.relation_to_head: p for p in people if p.household == 1}  # demo card 1's
+    mismatch(lambda: check_against_register("10", entries[family["00"].psn_no], entries[family["52"].psn_no]))
