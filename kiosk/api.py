@@ -28,6 +28,14 @@ CardNo = Annotated[
 ]
 RelationCode = Annotated[str, Field(pattern=r"^\d{2}$", description="GB/T 4761-2008 family relation code")]
 Fen = Annotated[int, Field(ge=0, le=10**12, description="money in fen (1/100 yuan)")]
+RECEIPT_NO_PATTERN = r"^R\d{6}[0-9A-F]{12}$"
+ReceiptNo = Annotated[
+    str,
+    Field(
+        pattern=RECEIPT_NO_PATTERN,
+        description="the receipt number the terminal printed (R + yymmdd + 12 hex); its public page's key",
+    ),
+]
 
 BindingStatus = Literal["active", "expired", "revoked"]
 """A binding in force, past its validity, or ended by one of its parties."""
@@ -79,6 +87,7 @@ class Reason(enum.StrEnum):
     RELATIVE_OUT_OF_SCOPE = "relative_out_of_scope"
     RELATION_SEX_MISMATCH = "relation_sex_mismatch"
     RELATION_AGE_IMPLAUSIBLE = "relation_age_implausible"
+    RELATION_MISMATCH = "relation_mismatch"  # the household register says otherwise
     DUPLICATE_BINDING = "duplicate_binding"
     RELATION_ALREADY_BOUND = "relation_already_bound"
     HOLDER_RELATIVES_CAP = "holder_relatives_cap"
@@ -303,6 +312,9 @@ class BindingCreateIn(Strict):
     relative_card_verified: bool = False
     channel: Channel = Channel.SELF
     submitted_at: dt.datetime | None = None
+    receipt_no: ReceiptNo | None = Field(
+        None, description="the terminal's receipt number (terminals before receipt pages sent none)"
+    )
 
 
 class PartyOut(BaseModel):
@@ -329,6 +341,9 @@ class BindingOut(BaseModel):
 class RevokeIn(Strict):
     request_id: uuid.UUID
     by_psn_no: PsnNo
+    receipt_no: ReceiptNo | None = Field(
+        None, description="the terminal's receipt number (terminals before receipt pages sent none)"
+    )
 
 
 class BindingsOut(BaseModel):

@@ -618,7 +618,8 @@ def _run_kiosk(config: Config, *, demo: bool, pcsc: bool = False) -> int:
         sync_thread.start()
         from screens.app import make_app
 
-        app = make_app(Backend(client, store, worker), reader, config.kiosk)
+        backend = Backend(client, store, worker, public_url=config.terminal.public_url)
+        app = make_app(backend, reader, config.kiosk)
         try:
             app.run()
         finally:

@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 from kiosk.staff import is_pin_hash
 
 ENV_CONFIG = "KIOSK_CONFIG"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8765"  # the reference central's own address (`kiosk central serve`)
 
 
 def data_dir() -> Path:
@@ -73,6 +74,19 @@ class TerminalConfig(_Section):
     """Base URL of the central service."""
     secret_file: str = ""
     """File holding the kiosk secret (mode 0600); never put the secret itself in kiosk.toml."""
+    public_url: str = DEFAULT_PUBLIC_URL
+    """Base URL at which citizens' phones reach central's public receipt page (`/r/...`): the receipt's
+    QR code holds this address, the receipt number and a MAC. Usually not central_url, which is the
+    terminals' own (mTLS) entrance."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(
+                "must be an http:// or https:// address without a query, e.g. https://example.org"
+            )
+        return value
 
 
 class StoreConfig(_Section):

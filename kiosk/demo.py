@@ -148,7 +148,10 @@ def build_demo(workdir: Path | None = None, people: int = 120) -> DemoWorld:
     secret_file.chmod(0o600)
     config = Config(
         terminal=TerminalConfig(
-            kiosk_id=central.kiosk_id, central_url=central.url, secret_file=str(secret_file)
+            kiosk_id=central.kiosk_id,
+            central_url=central.url,
+            secret_file=str(secret_file),
+            public_url=central.url,  # the embedded central serves the receipt pages too
         ),
         store=StoreConfig(path=str(workdir / "terminal.db")),
         sync=SyncConfig(interval_s=2.0, backoff_base_s=1.0, backoff_max_s=30.0, timeout_s=5.0),
@@ -160,5 +163,11 @@ def build_demo(workdir: Path | None = None, people: int = 120) -> DemoWorld:
     worker.run_once()  # policy and letters before the first citizen
     reader = SimulatedReader(deck=demo_deck(central.people))
     return DemoWorld(
-        workdir, central, store, Backend(client, store, worker), reader, config, owns_workdir=owns
+        workdir,
+        central,
+        store,
+        Backend(client, store, worker, public_url=config.terminal.public_url),
+        reader,
+        config,
+        owns_workdir=owns,
     )

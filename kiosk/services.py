@@ -11,12 +11,14 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kiosk import api
+from kiosk import api, receipts
 from kiosk.api import Reason
+from kiosk.config import DEFAULT_PUBLIC_URL
 from kiosk.domain.errors import DomainError
 from kiosk.domain.policy import AreaPolicy
 from kiosk.store.models import CachedLetter, Submission
 from kiosk.store.repository import BindDraft, Store, UnbindDraft
+from kiosk.sync.client import KioskAuth
 from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger("kiosk.services")
@@ -58,10 +60,18 @@ def _request_built(what: str) -> Iterator[None]:
 
 
 class Backend:
-    def __init__(self, client: httpx.Client, store: Store, worker: SyncWorker | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        store: Store,
+        worker: SyncWorker | None = None,
+        *,
+        public_url: str = DEFAULT_PUBLIC_URL,
+    ) -> None:
         self.client = client
         self.store = store
         self.worker = worker
+        self.public_url = public_url
         self._sync_lock = threading.Lock()
 
     @property
@@ -150,6 +160,14 @@ class Backend:
         submission = self.store.submit_unbind(draft, online=self.online is not False)
         self.sync_now()
         return self.store.get(submission.request_id) or submission
+
+    def receipt_url(self, receipt_no: str) -> str:
+        """What the receipt's QR code holds: central's public page of this receipt, with the MAC made with
+        the secret this terminal signs its requests with (no I/O: safe to call while drawing)."""
+        auth = self.client.auth
+        if not isinstance(auth, KioskAuth):
+            raise CentralFault(Reason.UNKNOWN, detail="the client to central is not signed")
+        return receipts.receipt_url(self.public_url, receipt_no, auth.secret)
 
     def pending_for(self, psn_no: str) -> list[Submission]:
         return [s for s in self.store.submissions_for(psn_no) if s.status != "accepted"]

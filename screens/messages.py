@@ -46,6 +46,9 @@ REASONS: dict[Reason, str] = {
     Reason.RELATION_AGE_IMPLAUSIBLE: N_(
         "The relationship does not match the ages. Please check the relationship."
     ),
+    Reason.RELATION_MISMATCH: N_(
+        "The relationship does not match the household register. Please check the relationship."
+    ),
     Reason.DUPLICATE_BINDING: N_("This relative is already bound to you."),
     Reason.RELATION_ALREADY_BOUND: N_("Your {relation} ({name}) is already bound to you."),
     Reason.HOLDER_RELATIVES_CAP: N_("You have reached the most relatives you may bind here ({cap})."),

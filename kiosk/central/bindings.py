@@ -67,6 +67,7 @@ def _check(
         .select_from(Binding)
         .where(Binding.relative_psn_no == relative.psn_no, _active(today))
     )
+    register = registry.register_entries(db, [holder.psn_no, relative.psn_no])
     try:
         eligibility.check_binding(
             registry.to_rules_person(holder),
@@ -76,6 +77,8 @@ def _check(
             today,
             holder_active_relatives=set(holder_relatives),
             relative_active_holder_count=relative_holders or 0,
+            holder_register=register.get(holder.psn_no),
+            relative_register=register.get(relative.psn_no),
         )
     except DomainError as exc:
         raise ApiError.rejected(exc) from None

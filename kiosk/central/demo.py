@@ -15,15 +15,105 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from kiosk import api
+from kiosk.central import bindings, money, registry
 from kiosk.central.app import CentralSettings, create_app
 from kiosk.central.auth import register_kiosk
 from kiosk.central.db import make_engine, make_sessionmaker, upgrade
-from kiosk.central.seed import generate_people, load_reference_data, seed_people
+from kiosk.central.models import ConsentLetter, Otp, SmsMessage
+from kiosk.central.otp import OtpRules
+from kiosk.central.seed import SyntheticPerson, generate_people, load_reference_data, seed_people
 from kiosk.domain.settlement import format_fen
 from kiosk.sync.client import central_client
 
 DEMO_KIOSK = "demo-kiosk"
+DEMO_INSTITUTION = "demo-medical-institutions"
+"""The client id the demo's past settlements are recorded under (the hospitals' and pharmacies' side)."""
+
+# Card 1's wife paid with her husband's account in the month before the demo: (days after the binding,
+# institution, yuan in fen). Each is below Lishui's 1,500 yuan per settlement and 3,000 yuan per day.
+DEMO_BILLS = (
+    (6, api.InstitutionKind.PHARMACY, 12_850),
+    (19, api.InstitutionKind.CLINIC, 26_000),
+    (33, api.InstitutionKind.PHARMACY, 4_680),
+)
+DEMO_BOUND_DAYS_AGO = 40
+DEMO_HOSPITAL_DAYS_AGO = 75
+
+
+def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetime) -> None:
+    """The demo's past, so that card 1's usage records have rows on both sides: his wife's hospital stay
+    75 days ago used up her own account; 40 days ago he bound her at this terminal (she confirmed with her
+    SMS code); since then a pharmacy and a clinic were paid from his account. The binding and the
+    settlements go through central's own rules and split, at the times they happened.
+
+    The wife, because the demo's walks bind the father, the mother and the children of household 1."""
+    family = {p.relation_to_head: p for p in people if p.household == 1}
+    holder, wife = family["00"], family["10"]
+    bound_at = now - dt.timedelta(days=DEMO_BOUND_DAYS_AGO)
+    policy = registry.area_policy(db, holder.insured_admdvs)
+    letter_id, version = policy.consent_letter.id, policy.consent_letter.version
+    letter = db.get(ConsentLetter, (letter_id, version, "zh-CN"))
+    assert letter is not None  # noqa: S101 - load_reference_data published it
+    # Her own account goes first in every settlement: the hospital stay (own account, then cash) emptied it.
+    stay_fen = (wife.account_balance_fen // 100_000 + 2) * 100_000
+    money.create_settlement(
+        db,
+        now,
+        DEMO_INSTITUTION,
+        api.SettlementIn(
+            settlement_id=uuid.uuid4(),
+            relative_certno=wife.certno,
+            amount_fen=stay_fen,
+            institution_kind=api.InstitutionKind.HOSPITAL,
+            occurred_at=now - dt.timedelta(days=DEMO_HOSPITAL_DAYS_AGO),
+        ),
+    )
+    rules = OtpRules()
+    otp_id = str(uuid.uuid4())
+    db.add(  # the code she read out back then; only the fact that it was verified matters now
+        Otp(
+            otp_id=otp_id,
+            holder_psn_no=holder.psn_no,
+            relative_psn_no=wife.psn_no,
+            code_hash="0" * 64,
+            created_at=bound_at,
+            expires_at=bound_at + dt.timedelta(seconds=rules.ttl_s),
+            attempts=1,
+            verified_at=bound_at,
+            kiosk_id=DEMO_KIOSK,
+        )
+    )
+    request = api.BindingCreateIn(
+        request_id=uuid.uuid4(),
+        holder_psn_no=holder.psn_no,
+        relative_certno=wife.certno,
+        relation_code="10",
+        admdvs=policy.admdvs,
+        letter_id=letter_id,
+        letter_version=version,
+        letter_sha256=letter.sha256,
+        otp_id=uuid.UUID(otp_id),
+    )
+    bindings.create(db, bound_at, DEMO_KIOSK, request, rules.ttl_s)
+    for days, kind, fen in DEMO_BILLS:
+        money.create_settlement(
+            db,
+            now,
+            DEMO_INSTITUTION,
+            api.SettlementIn(
+                settlement_id=uuid.uuid4(),
+                relative_certno=wife.certno,
+                amount_fen=fen,
+                institution_kind=kind,
+                occurred_at=bound_at + dt.timedelta(days=days, hours=2),
+            ),
+        )
+    # The notices of that binding went out back then: the demo's gateway must not send them today.
+    db.execute(update(SmsMessage).where(SmsMessage.sent_at.is_(None)).values(sent_at=bound_at))
 
 
 class EmbeddedCentral:
@@ -42,6 +132,7 @@ class EmbeddedCentral:
                 seed_people(db, self.people)
                 self.kiosk_id = DEMO_KIOSK
                 self.secret = register_kiosk(db, self.kiosk_id, dt.datetime.now(dt.UTC))
+                add_demo_history(db, self.people, dt.datetime.now(dt.UTC))
         finally:
             engine.dispose()
         self.port = port or _free_port()

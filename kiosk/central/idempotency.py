@@ -48,10 +48,12 @@ def run_once(
     work: Work,
     status: int = 201,
     on_conflict: Callable[[IntegrityError], ApiError | None] = lambda _exc: None,
+    receipt_no: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Apply `work` once for `request_id`: (`status`, its answer), or the stored answer of the first time.
 
-    Successes and rule rejections (422) are stored and replayed as they were first answered.
+    Successes and rule rejections (422) are stored and replayed as they were first answered, with the
+    terminal's `receipt_no` (the receipt's public page reads the answer from there).
 
     `on_conflict` maps a constraint violation raised by a concurrent writer to a rule rejection
     (e.g. the active-pair index → duplicate_binding); returning None re-raises it.
@@ -67,6 +69,7 @@ def run_once(
                 status_code=code,
                 response=response,
                 created_at=clock(),
+                receipt_no=receipt_no,
             )
         )
 

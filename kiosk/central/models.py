@@ -74,6 +74,20 @@ class Person(Base):
     __table_args__ = (UniqueConstraint("card_issuing_admdvs", "card_no", name="uq_person_card"),)
 
 
+class HouseholdMember(Base):
+    """A person's entry in the household register (户籍): their household and their relation to its head.
+
+    `relation_to_head` is a GB/T 4761-2008 code ("02" 户主 for the head; "00" and "01" 本人 are read the
+    same); `kiosk.domain.household` derives from two entries what the register says two people are.
+    A person without an entry is not known to the register (the binding rules then do without it).
+    """
+
+    __tablename__ = "household_member"
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), primary_key=True)
+    household_no: Mapped[str] = mapped_column(String(20), index=True)
+    relation_to_head: Mapped[str] = mapped_column(String(2))
+
+
 class Binding(Base):
     """A holder shares their personal account with a relative in one planning area."""
 
@@ -134,6 +148,9 @@ class ClientRequest(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    # The terminal's receipt number of a binding or unbinding, the key of its public page. Not unique:
+    # two terminals could draw the same number; the page tells them apart by each kiosk's MAC.
+    receipt_no: Mapped[str | None] = mapped_column(String(24), index=True)
 
 
 class Otp(Base):

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from kiosk import api
 from kiosk.api import Reason
 from kiosk.central.errors import ApiError, not_found
-from kiosk.central.models import Area, ConsentLetter, Person
+from kiosk.central.models import Area, ConsentLetter, HouseholdMember, Person
 from kiosk.domain import eligibility
 from kiosk.domain.errors import DomainError, InvalidIdNumber
+from kiosk.domain.household import Place, RegisterEntry, codes_of, place
 from kiosk.domain.idnumber import age_on, parse_id_number
 from kiosk.domain.masking import mask_id, mask_name, mask_phone
 from kiosk.domain.policy import AreaPolicy, parse_policy
@@ -112,6 +113,29 @@ def identify(db: Session, body: api.IdentifyHolderIn) -> Person:
         return person_by_certno(db, body.certno)
     assert body.card_no is not None and body.issuing_admdvs is not None  # noqa: S101 - validated by the model
     return person_by_card(db, body.card_no, body.issuing_admdvs)
+
+
+def register_entries(db: Session, psn_nos: list[str]) -> dict[str, RegisterEntry]:
+    """The household-register lines of these people (those it lists), with whether each one's household
+    lists a spouse of its head."""
+    members = db.scalars(select(HouseholdMember).where(HouseholdMember.psn_no.in_(psn_nos))).all()
+    heads = {m.household_no for m in members if place(m.relation_to_head) is Place.HEAD}
+    married = (
+        set(
+            db.scalars(
+                select(HouseholdMember.household_no).where(
+                    HouseholdMember.household_no.in_(heads),
+                    HouseholdMember.relation_to_head.in_(codes_of(Place.SPOUSE)),
+                )
+            )
+        )
+        if heads
+        else set()
+    )
+    return {
+        m.psn_no: RegisterEntry(m.household_no, m.relation_to_head, head_married=m.household_no in married)
+        for m in members
+    }
 
 
 def lock_people(db: Session, psn_nos: list[str]) -> dict[str, Person]:

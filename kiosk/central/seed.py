@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.central.models import Area, ConsentLetter, Person
+from kiosk.central.models import Area, ConsentLetter, HouseholdMember, Person
 from kiosk.domain.idnumber import make_id_number, parse_id_number
 from kiosk.domain.policy import parse_policies
 from kiosk.domain.relations import RELATIONS, Sex
@@ -298,8 +298,14 @@ def load_reference_data(db: Session, now: dt.datetime) -> None:
             raise ValueError(f"published letter {key} changed; publish a new version instead")
 
 
+def household_no(p: SyntheticPerson) -> str:
+    """The register's number of a generated household."""
+    return f"H{p.household:07d}"
+
+
 def seed_people(db: Session, people: list[SyntheticPerson]) -> int:
-    """Insert the people not yet in the registry; returns how many were added."""
+    """Insert the people not yet in the registry, each with their household-register line; returns how
+    many were added."""
     existing = set(db.scalars(select(Person.psn_no)))
     added = 0
     for p in people:
@@ -310,4 +316,12 @@ def seed_people(db: Session, people: list[SyntheticPerson]) -> int:
         row.pop("relation_to_head")
         db.add(Person(**row))
         added += 1
+    db.flush()  # the register's lines point at the people
+    for p in people:
+        if p.psn_no not in existing:
+            db.add(
+                HouseholdMember(
+                    psn_no=p.psn_no, household_no=household_no(p), relation_to_head=p.relation_to_head
+                )
+            )
     return added

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from kiosk.domain.errors import Ineligible
+from kiosk.domain.household import RegisterEntry, check_against_register
 from kiosk.domain.idnumber import age_on
 from kiosk.domain.policy import AreaPolicy, Scope, UnbindBy, Verification
 from kiosk.domain.relations import Generation, Sex, relation
@@ -92,11 +93,14 @@ def check_binding(
     *,
     holder_active_relatives: Collection[str],
     relative_active_holder_count: int,
+    holder_register: RegisterEntry | None = None,
+    relative_register: RegisterEntry | None = None,
 ) -> None:
     """Every rule for a new binding, in the order a citizen should hear about them.
 
     `holder_active_relatives` are the psn_no of relatives the holder already shares with in this area;
-    `relative_active_holder_count` counts the holders already sharing with this relative.
+    `relative_active_holder_count` counts the holders already sharing with this relative; the register
+    entries are the two people's lines in the household register, None for someone it does not list.
     """
     check_holder(holder, policy, today)
     if relative.psn_no == holder.psn_no:
@@ -111,6 +115,7 @@ def check_binding(
     if not in_scope(relative.insured_admdvs, policy):
         raise Ineligible("relative_out_of_scope", scope=policy.relative_scope.value)
     check_relation_plausible(holder, relative, relation_code, today)
+    check_against_register(relation_code, holder_register, relative_register)
     if relative.psn_no in holder_active_relatives:
         raise Ineligible("duplicate_binding")
     if len(holder_active_relatives) >= policy.max_relatives_per_holder:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from kiosk.config import StoreConfig
 from kiosk.domain.errors import DomainError
 from kiosk.domain.masking import mask_id
 from kiosk.domain.policy import AreaPolicy, parse_policy
+from kiosk.receipts import new_receipt_no
 from kiosk.store.crypto import FieldCipher, load_or_create_key
 from kiosk.store.db import check_mode, make_sessions, make_store_engine, upgrade
 from kiosk.store.models import CachedArea, CachedLetter, KioskState, OutboxItem, Submission
@@ -120,7 +120,7 @@ class Store:
     # --- submissions -----------------------------------------------------------------------------------
 
     def submit_bind(self, draft: BindDraft, *, online: bool) -> Submission:
-        request_id = uuid.uuid4()
+        request_id, receipt_no = uuid.uuid4(), new_receipt_no(self.clock())
         try:
             body = api.BindingCreateIn(
                 request_id=request_id,
@@ -134,11 +134,13 @@ class Store:
                 otp_id=draft.otp_id,
                 relative_card_verified=draft.relative_card_verified,
                 channel=draft.channel,
+                receipt_no=receipt_no,
             )
         except ValidationError as exc:  # nothing is stored; the detail names the fields, not their values
             raise SubmissionRefused(Reason.INVALID_REQUEST, detail=api.invalid_fields(exc)) from None
         return self._submit(
             request_id=request_id,
+            receipt_no=receipt_no,
             kind="bind",
             admdvs=draft.admdvs,
             online=online,
@@ -155,13 +157,14 @@ class Store:
         )
 
     def submit_unbind(self, draft: UnbindDraft, *, online: bool) -> Submission:
-        request_id = uuid.uuid4()
+        request_id, receipt_no = uuid.uuid4(), new_receipt_no(self.clock())
         try:
-            body = api.RevokeIn(request_id=request_id, by_psn_no=draft.by_psn_no)
+            body = api.RevokeIn(request_id=request_id, by_psn_no=draft.by_psn_no, receipt_no=receipt_no)
         except ValidationError as exc:  # nothing is stored; the detail names the fields, not their values
             raise SubmissionRefused(Reason.INVALID_REQUEST, detail=api.invalid_fields(exc)) from None
         return self._submit(
             request_id=request_id,
+            receipt_no=receipt_no,
             kind="unbind",
             admdvs=draft.admdvs,
             online=online,
@@ -182,6 +185,7 @@ class Store:
         self,
         *,
         request_id: uuid.UUID,
+        receipt_no: str,
         kind: str,
         admdvs: str,
         online: bool,
@@ -200,7 +204,7 @@ class Store:
         payload = self.cipher.seal(body.model_dump(mode="json"))
         row = {
             "request_id": str(request_id),
-            "receipt_no": f"R{now:%y%m%d}{secrets.token_hex(6).upper()}",  # 48 random bits a day
+            "receipt_no": receipt_no,  # in the request too: central serves the receipt's public page
             "kind": kind,
             "status": "pending",
             "reason_code": None,

@@ -8,6 +8,8 @@ import uuid
 import httpx
 import pytest
 
+from kiosk.central.models import Person
+from kiosk.central.seed import SyntheticPerson
 from kiosk.signing import signed_headers
 from tests.support.central import Central, add_binding, add_person, bind_body
 
@@ -102,6 +104,7 @@ def test_unknown_person_is_404(central: Central) -> None:
 def test_bind_with_sms_then_revoke_by_relative(central: Central) -> None:
     fam = central.household(1)  # Lishui: SMS to the relative, either side may unbind
     holder, father = fam["00"], fam["51"]
+    assert father.insutype == "390"  # demo card 6: resident-insured, no account of his own to share
     c = central.client()
     check = c.post(
         "/v1/bindings/check",
@@ -201,6 +204,9 @@ def test_minor_gets_no_sms_and_holder_binds_as_guardian(central: Central) -> Non
         (1, "30", "52", "331100", "relation_age_implausible"),  # the daughter entered as mother
         (3, "52", "52", "330800", "relative_out_of_scope"),  # Quzhou: same area only; she is in Hangzhou
         (1, "00", "10", "330100", "holder_not_insured_in_area"),  # a Lishui holder binding in Hangzhou
+        (1, "52", "10", "331100", "relation_mismatch"),  # his mother entered as his wife: the register says
+        (1, "10", "52", "331100", "relation_age_implausible"),  # (his wife as his mother: too young first)
+        (2, "20", "73", "330100", "relation_mismatch"),  # Hangzhou: her son entered as her younger brother
     ],
 )
 def test_binding_rules_refuse_with_reason(
@@ -223,6 +229,38 @@ def test_binding_rules_refuse_with_reason(
     r = central.client().post("/v1/bindings", json=body)
     assert (r.status_code, r.json()["error"]) == (422, error)
     assert central.client().post("/v1/bindings", json=body).json()["error"] == error  # the rejection is kept
+
+
+def _check(
+    central: Central,
+    holder: SyntheticPerson | Person,
+    relative: SyntheticPerson | Person,
+    code: str,
+    area: str,
+) -> httpx.Response:
+    return central.client().post(
+        "/v1/bindings/check",
+        json={
+            "holder_psn_no": holder.psn_no,
+            "relative_certno": relative.certno,
+            "relation_code": code,
+            "admdvs": area,
+        },
+    )
+
+
+def test_across_households_the_register_refuses_only_a_spouse_it_places_elsewhere(central: Central) -> None:
+    married_head = central.household(2)["00"]  # Hangzhou, her husband in her household
+    other_head = central.household(8)["00"]  # a man of 29 with a household of his own
+    r = _check(central, married_head, other_head, "10", "330100")
+    assert (r.status_code, r.json()["error"]) == (422, "relation_mismatch")
+    assert _check(central, married_head, other_head, "20", "330100").status_code == 200  # a son moved out
+
+
+def test_someone_the_register_does_not_list_is_checked_as_before(central: Central) -> None:
+    holder = central.household(2)["00"]
+    stranger = add_person(central, psn_no="HZ0000000001", age=60, sex="1", area="330100", seq=7)
+    assert _check(central, holder, stranger, "10", "330100").status_code == 200
 
 
 def test_quzhou_needs_the_relatives_card_and_refuses_agents(central: Central) -> None:

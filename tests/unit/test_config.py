@@ -105,6 +105,11 @@ def test_a_section_that_is_not_a_table(tmp_path: Path) -> None:
             "[kiosk] idle_warning_s: must be an integer, got a boolean true",
         ),
         ('[kiosk]\nidle_timeout_s = "90"\n', '[kiosk] idle_timeout_s: must be an integer, got a string "90"'),
+        (
+            '[terminal]\npublic_url = "fa.example.org/r"\n',
+            "[terminal] public_url: must be an http:// or https:// address without a query, "
+            "e.g. https://example.org",
+        ),
     ],
 )
 def test_values_out_of_range_are_named(tmp_path: Path, text: str, message: str) -> None:

@@ -17,9 +17,11 @@ import pytest
 
 from kiosk import api
 from kiosk.api import Reason
+from kiosk.receipts import receipt_mac
 from kiosk.services import Backend, CentralFault, CentralOffline, CentralRefused
 from kiosk.session import Session, SessionError, Step
 from kiosk.store.repository import BindDraft, Store, UnbindDraft
+from kiosk.sync.client import central_client
 from kiosk.sync.worker import SyncWorker
 from tests.support.factories import LISHUI, policy_dict
 
@@ -81,6 +83,16 @@ def client(central: Central) -> Iterator[httpx.Client]:
 @pytest.fixture
 def backend(client: httpx.Client, store: Store) -> Backend:
     return Backend(client, store, SyncWorker(store, client))
+
+
+def test_the_receipt_url_is_centrals_page_with_the_mac_of_this_kiosks_secret(store: Store) -> None:
+    number = "R250601ABCDEF012345"
+    with central_client("http://central.test", "kiosk-7", "the kiosk secret") as signed:
+        backend = Backend(signed, store, public_url="https://fa.example.org/")
+        mac = receipt_mac(number, "the kiosk secret")
+        assert backend.receipt_url(number) == f"https://fa.example.org/r/{number}?m={mac}"
+    with httpx.Client() as unsigned, pytest.raises(CentralFault):  # no secret to make the MAC with
+        Backend(unsigned, store).receipt_url(number)
 
 
 def _error(status: int, reason: str, **params: Any) -> Handler:
@@ -247,8 +259,13 @@ def test_the_outbox_keeps_the_contracts_json(store: Store) -> None:
         UnbindDraft("b-1", "H0001", LISHUI, "H0001", "王*国", "王*", "331102********2136"), online=True
     )
     bodies = {item.request_id: item.body for item in store.due()}
-    assert api.BindingCreateIn.model_validate(bodies[bind.request_id]).relative_certno == "331102194403012136"
-    assert bodies[unbind.request_id] == {"request_id": unbind.request_id, "by_psn_no": "H0001"}
+    sent = api.BindingCreateIn.model_validate(bodies[bind.request_id])
+    assert sent.relative_certno == "331102194403012136" and sent.receipt_no == bind.receipt_no
+    assert bodies[unbind.request_id] == {
+        "request_id": unbind.request_id,
+        "by_psn_no": "H0001",
+        "receipt_no": unbind.receipt_no,  # central keeps it: the key of the receipt's public page
+    }
 
 
 def test_a_draft_the_contract_refuses_is_not_stored(store: Store) -> None:

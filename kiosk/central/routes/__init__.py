@@ -1,5 +1,7 @@
 """The central service's routes, one module per resource; everything under /v1 is signed by a kiosk.
 
+Outside /v1 only /healthz and the receipts' public pages (/r/...), which are for people's phones.
+
 Each module holds an `APIRouter`; `include_routes` mounts them on an app. The /v1 router checks the
 signature of every request before its route runs (`deps.signed_kiosk`, shared with the routes that need
 the kiosk's id) and documents each error status with `api.ErrorOut`.
@@ -18,12 +20,14 @@ from kiosk.central.routes import (
     letters,
     otp,
     persons,
+    receipts,
     settlements,
 )
 
 
 def include_routes(app: FastAPI) -> None:
     app.include_router(health.router)
+    app.include_router(receipts.router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(signed_kiosk)], responses=ERROR_RESPONSES)
     for module in (kiosks, areas, letters, holders, persons, bindings, otp, settlements):
         v1.include_router(module.router)

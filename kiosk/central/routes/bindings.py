@@ -42,6 +42,7 @@ def create_binding(
         kiosk_id=kiosk_id,
         digest=body_digest(body),
         on_conflict=bindings.duplicate_pair,
+        receipt_no=body.receipt_no,
         work=lambda db: bindings.create(db, clock(), kiosk_id, body, settings.otp_rules.ttl_s),
     )
     tasks.add_task(outbox.deliver)
@@ -66,6 +67,7 @@ def revoke_binding(
         kiosk_id=kiosk_id,
         digest=body_digest(body, binding_id=binding_id),
         status=200,
+        receipt_no=body.receipt_no,
         work=lambda db: bindings.revoke(db, clock(), kiosk_id, binding_id, body),
     )
     tasks.add_task(outbox.deliver)
