@@ -1021,7 +1021,7 @@ async def card_feedback(samples: int) -> list[float]:
 
 
 def section_feedback(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
-    heading("card feedback: insertion event -> first frame (\"reading your card\"), headless")
+    heading('card feedback: insertion event -> first frame ("reading your card"), headless')
     times = asyncio.run(card_feedback(min(args.samples, 50)))
     p50, p95 = pct(times, 50) * 1000, pct(times, 95) * 1000
     print(

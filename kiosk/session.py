@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from kiosk.domain.idnumber import age_on, parse_id_number
 from kiosk.domain.masking import mask_id
 from kiosk.domain.policy import AreaPolicy
 from kiosk.domain.relations import relation
-from kiosk.services import Backend, CentralRefused
+from kiosk.services import Backend, CentralFault, CentralRefused
 from kiosk.store.models import Submission
 from kiosk.store.repository import BindDraft, UnbindDraft
+
+log = logging.getLogger(__name__)
 
 
 class Step(enum.Enum):
@@ -493,6 +496,11 @@ class Session:
             case Step.RECEIPT | Step.UNBIND_RECEIPT:
                 assert self.receipt is not None  # noqa: S101
                 self.area_name = self._area_name(self.receipt.admdvs)
+                try:
+                    self.receipt_url = self.backend.receipt_url(self.receipt.receipt_no)
+                except CentralFault:  # the receipt stands without its QR code: it is committed already
+                    log.exception("no receipt page address for this terminal")
+                    self.receipt_url = None
             case Step.BINDINGS:
                 assert self.holder is not None  # noqa: S101
                 self.pending = self.backend.pending_for(self.holder.psn_no)

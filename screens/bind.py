@@ -384,7 +384,8 @@ class ReceiptScreen(KioskScreen):
                 yield Static("\n".join(lines), id="details")
                 yield Static(_("Receipt number: {no}").format(no=receipt.receipt_no), id="number")
                 yield Static(_("Scan the code to follow this request on your phone."), id="qr-hint")
-            yield QRCode(s.receipt_url or receipt.receipt_no, id="qr")
+            if s.receipt_url:
+                yield QRCode(s.receipt_url, id="qr")
         with Horizontal(id="actions"):
             if receipt.kind == "bind":
                 yield BigButton(_("Bind another relative"), id="another")

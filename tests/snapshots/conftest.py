@@ -192,6 +192,10 @@ class FakeBackend:
         self._local("pending_for")
         return [s for s in self.pending if s.holder_psn_no == psn_no and s.status != "accepted"]
 
+    def receipt_url(self, receipt_no: str) -> str:
+        """As the real one: no I/O, the page's address with a fixed MAC."""
+        return f"http://127.0.0.1:8000/r/{receipt_no}?m=AAAAAAAAAA"
+
     def identify_holder(self, *args: Any) -> NoReturn:
         _not_while_drawing("identify_holder")
 
