@@ -381,7 +381,7 @@ class ReceiptScreen(KioskScreen):
                     yield Static(_("It will be sent as soon as the network is back. You will get an SMS."))
                 if receipt.status == "rejected":
                     yield Static(reason_text(receipt.reason_code or ""), id="reason")
-                yield Static("\n".join(lines), id="details")
+                yield Prose("\n".join(lines), id="details")  # never "¥3,000.0" / "0" in a narrow column
                 yield Static(_("Receipt number: {no}").format(no=receipt.receipt_no), id="number")
                 yield Static(_("Scan the code to follow this request on your phone."), id="qr-hint")
             if s.receipt_url:
