@@ -216,7 +216,9 @@ class Session:
     @property
     def can_unbind_only(self) -> bool:
         """Not a holder who may share (resident insurance, suspended ...), but someone shares with them."""
-        return self.ineligible_reason is not None and bool(self.bindings and self.bindings.as_relative)
+        return self.ineligible_reason is not None and bool(
+            self.bindings and _in_force(self.bindings.as_relative)
+        )
 
     def start_bind(self) -> None:
         """The commitment letter; refused at once where the holder has no relative left to bind."""
@@ -447,6 +449,11 @@ class Session:
             relative_certno_masked=other.certno_masked,
         )
         self.receipt = self.backend.submit_unbind(draft)
+        if self.bindings is not None:  # asked to end: no longer offered (the notice, the list)
+            self.bindings = api.BindingsOut(
+                as_holder=[x for x in self.bindings.as_holder if x.binding_id != b.binding_id],
+                as_relative=[x for x in self.bindings.as_relative if x.binding_id != b.binding_id],
+            )
         self._to(Step.UNBIND_RECEIPT)
         return self.receipt
 

@@ -30,3 +30,4 @@ def qr_text(data: str, border: int = 2) -> str:
 class QRCode(Static):
     def __init__(self, data: str, id: str | None = None) -> None:
         super().__init__(Text(qr_text(data), no_wrap=True), id=id, classes="qr")
+        self.data = data  # what a phone reads from it

@@ -380,9 +380,8 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
     term.resize(COLS, ROWS)
     term.tap(zh("I have read and agree"))
 
-    # Area (Lishui), relationship (father), then the father's ID number typed on the keyboard.
-    term.wait(zh("Planning area"))
-    term.tap("丽水市")  # the only area: the holder's insured area
+    # One area (Lishui, where he is insured): no area step. Relationship (father), then the father's ID
+    # number typed on the keyboard.
     term.wait(zh("Who is the relative to you?"))
     term.tap(relation("51").name("zh-CN"))
     term.wait(zh("The relative's ID number"))
@@ -391,13 +390,11 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
     term.wait(shown)
     term.keys("Enter")
 
-    # The person is shown masked; confirm, send the code.
-    confirm = term.wait(zh("Is this the right person?"))
+    # The person is shown masked with the verification: yes, send the code.
+    confirm = term.wait(zh("The relative confirms"))
     assert father.certno not in confirm and father.name not in confirm
     assert f"{father.certno[:6]}********{father.certno[-4:]}" in confirm
-    term.tap(zh("Yes, this is the person"))
-    term.wait(zh("The relative confirms"))
-    term.tap(zh("Send the code"))
+    term.tap(zh("Yes, send the code"))
 
     # The code: on the DEMO panel's SMS line, and the same in the demo central's sms.jsonl.
     code_on_screen: list[str] = []
@@ -413,8 +410,8 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
     # Confirm the binding; the receipt says it is done.
     term.wait(zh("Confirm the binding"))
     term.tap(zh("Confirm binding"))
-    receipt = term.wait(zh("Binding submitted"))
-    assert zh("Done") in receipt, receipt
+    receipt = term.wait(zh("The binding is made."))
+    assert zh("Receipt number: {no}").split("{")[0] in receipt, receipt
 
     # Central has it: one active binding, holder = household 1's head, relative = the father (beside the
     # demo's past one, with his wife).
@@ -426,8 +423,10 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
         ).fetchall()
     assert rows == [(holder.psn_no, father.psn_no, "51", "331100", "active")]
 
-    # Finish: the attract screen, nothing personal left on it.
+    # Finish: the card is still in, so the attract screen asks for it; the DEMO panel takes it out.
     term.tap(zh("Finish"))
+    term.wait(zh("Please take your card."))
+    term.tap(zh("Remove"))
     attract = term.wait(zh("Please insert your social security card"))
     assert holder.name not in attract and father.certno[-4:] not in attract.split(zh("DEMO cards:"))[0]
     _assert_still_running(term, pid, zh("Please insert your social security card"))
@@ -547,17 +546,13 @@ def test_the_production_kiosk_binds_with_a_card_in_pcscd(term: Terminal, tmp_pat
         term.keys("End")  # at 120x40 the whole letter fits: the gate is open at once
         term.wait(zh("You have reached the end of the letter."))
         term.tap(zh("I have read and agree"))
-        term.wait(zh("Planning area"))
-        term.tap("丽水市")
         term.wait(zh("Who is the relative to you?"))
         term.tap(relation("51").name("zh-CN"))
         term.wait(zh("The relative's ID number"))
         term.type(father.certno)
         term.keys("Enter")
-        term.wait(zh("Is this the right person?"))
-        term.tap(zh("Yes, this is the person"))
         term.wait(zh("The relative confirms"))
-        term.tap(zh("Send the code"))
+        term.tap(zh("Yes, send the code"))
         term.wait(lambda s: zh("OK") in s and "_ _ _ _ _ _" in s)
         sent = [json.loads(line) for line in sms_file.read_text("utf-8").splitlines()]
         code = re.search(r"验证码\s*(\d{6})", [m for m in sent if m["phone"] == father.phone][-1]["body"])
@@ -566,7 +561,7 @@ def test_the_production_kiosk_binds_with_a_card_in_pcscd(term: Terminal, tmp_pat
         term.tap(zh("OK"))
         term.wait(zh("Confirm the binding"))
         term.tap(zh("Confirm binding"))
-        term.wait(zh("Binding submitted"))
+        term.wait(zh("The binding is made."))
         with _db(tmp_path / "central.db") as db:
             rows = db.execute(
                 "SELECT holder_psn_no, relative_psn_no, status FROM binding WHERE relative_psn_no != ?",

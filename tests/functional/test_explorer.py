@@ -68,7 +68,6 @@ async def test_a_bind_confirmed_while_central_is_down_waits_and_goes_once_it_is_
         await kiosk.to_relative_step("52")
         await kiosk.type(kiosk.family(1)["52"].certno)
         await kiosk.click("#next")
-        await kiosk.click("#yes")
         await kiosk.click("#send")
         await kiosk.type(kiosk.sms_code())
         await kiosk.click("#ok")

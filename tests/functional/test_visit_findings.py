@@ -16,6 +16,7 @@ from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld
 from kiosk.session import Step
 from screens.app import make_app
+from screens.widgets.qr import QRCode
 from tests.support.pilot import STAFF_HASH, Kiosk
 
 FATHER_CARD = 5  # demo card 6: the father of household 1, on resident insurance
@@ -241,7 +242,7 @@ async def test_the_beneficiary_on_resident_insurance_sees_and_ends_the_binding(k
     await kiosk.click("#confirm")
     assert kiosk.app.session.step is Step.UNBIND_RECEIPT and "已解除绑定" in kiosk.text()
     await kiosk.click("#menu")  # back to his notice, which no longer offers anything to end
-    assert kiosk.app.session.step is Step.INELIGIBLE
+    assert kiosk.app.session.step is Step.INELIGIBLE and not kiosk.app.screen.query("#shared")
 
 
 async def test_the_receipt_says_who_on_what_terms_once_and_offers_the_menu(kiosk: Kiosk) -> None:
@@ -255,6 +256,10 @@ async def test_the_receipt_says_who_on_what_terms_once_and_offers_the_menu(kiosk
     assert "绑定成功" in shown and "已提交" not in shown  # one word on where it stands
     assert fam["20"].name[0] + "*" in shown and "儿子" in shown and "限额" in shown and "有效期" in shown
     assert fam["20"].certno not in shown and "请取走" not in shown  # the card is still needed here
+    receipt = kiosk.app.session.receipt
+    assert receipt is not None
+    qr = kiosk.app.screen.query_one("#qr", QRCode)  # a phone opens central's page, not a bare string
+    assert qr.data.startswith(f"{kiosk.world.backend.public_url}/r/{receipt.receipt_no}?m=")
     await kiosk.click("#menu")
     assert kiosk.app.session.step is Step.MENU
 
@@ -338,7 +343,31 @@ async def test_my_bindings_line_up_in_columns_with_dates(kiosk: Kiosk) -> None:
     cells = list(kiosk.app.screen.query(".table .td").results(Static))
     per_row = 6  # name, relation, ID, from, until, status (then the button)
     rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
-    assert len(rows) == 2
+    assert len(rows) == 3  # and the wife, bound in the demo's past
     for column in range(per_row):
-        assert rows[0][column].region.x == rows[1][column].region.x, column
+        assert len({row[column].region.x for row in rows}) == 1, column
     assert any(str(c.render()).count("-") == 2 for c in rows[0])  # a date
+
+
+async def test_the_demo_panel_shows_the_sms_code_at_80x24_at_one_height(world: DemoWorld) -> None:
+    config = KioskConfig(reader="simulated", staff_pin_hash=STAFF_HASH)
+    app = make_app(world.backend, world.reader, config, demo_sms=world.latest_sms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        k = Kiosk(app, pilot, world)
+        heights = {app.screen.query_one("#demo-panel").region.height}
+        await k.login()
+        heights.add(app.screen.query_one("#demo-panel").region.height)
+        await k.to_relative_step("51")
+        await k.type(k.family(1)["51"].certno)
+        await k.click("#next")
+        await k.click("#send")
+        heights.add(app.screen.query_one("#demo-panel").region.height)
+        code = k.sms_code()
+        await k.until(
+            lambda: code in str(app.screen.query_one("#demo-sms", Static).render()), "the code shown"
+        )
+        sms = app.screen.query_one("#demo-sms", Static)
+        text = str(sms.render())
+        # the code is within what the panel's width shows
+        assert text.index(code) + len(code) <= sms.region.width, (text, sms.region)
+        assert heights == {1}

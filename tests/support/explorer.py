@@ -26,7 +26,7 @@ from kiosk.session import Step
 from kiosk.store.models import CachedLetter, Submission
 from kiosk.store.repository import Store
 from screens.app import KioskApp, make_app
-from screens.bind import ConfirmScreen, LetterScreen
+from screens.bind import ConfirmScreen, LetterScreen, RelativeScreen, VerifyScreen
 from screens.i18n import set_language
 from screens.menu import UnbindConfirmScreen
 from screens.overlays import StaffPin
@@ -37,7 +37,7 @@ from tests.support.pilot import STAFF_HASH, rendered_text
 KEYS = ("enter", "tab", "shift+tab", "backspace", "up", "down", "left", "right", "pagedown", "pageup", "f12")
 SIZES = ((80, 24), (120, 40))
 FORWARD = frozenset(
-    {"bind", "bindings", "agree", "next", "yes", "send", "ok", "confirm", "another", "continue"}
+    {"bind", "bindings", "agree", "next", "send", "ok", "confirm", "another", "continue", "shared"}
 )
 """Buttons that take a visit on: tapped more often, so that a short walk reaches the later screens."""
 
@@ -153,6 +153,9 @@ class Walk:
         short walk reaches the later screens; everything else stays possible at every step."""
         rnd, app, reader = self.rnd, self.app, self.world.reader
         on_pin = isinstance(app.screen, PinScreen)
+        # where a number is asked for, typing it is what a person does most (so walks reach the end)
+        on_relative = isinstance(app.screen, RelativeScreen)
+        on_code = isinstance(app.screen, VerifyScreen) and bool(app.screen.query("#code"))
         acts: list[tuple[float, str, Callable[[], Any]]] = []
         for b in self.buttons():
             name = b.id or ""
@@ -176,8 +179,12 @@ class Walk:
                 "type the card PIN",
                 lambda: self._keys(*["backspace"] * 6, *DEMO_PIN, "enter"),
             ),
-            (2, "type a relative's ID number", lambda: self._keys(*rnd.choice(self._family_certnos()))),
-            (2, "type the SMS code", lambda: self._keys(*self._sms_code())),
+            (
+                12 if on_relative else 2,
+                "type a relative's ID number",
+                lambda: self._keys(*rnd.choice(self._family_certnos())),
+            ),
+            (12 if on_code else 2, "type the SMS code", lambda: self._keys(*self._sms_code())),
             (3, "scroll to the end", self._scroll_end),
             (1, "scroll a little", self._scroll_some),
             (1.5 if holder_in else 0.2, "card out", lambda: reader.remove(Slot.HOLDER)),
