@@ -68,7 +68,7 @@ class KioskScreen(Screen[None]):
     heading: ClassVar[str] = ""
     step: ClassVar[tuple[int, str] | None] = None  # (number, msgid of the label) in the bind flow
     STEPS_TOTAL: ClassVar[int] = 5
-    AUTO_FOCUS = None
+    AUTO_FOCUS: ClassVar[str | None] = None  # a screen may name what has the focus when it opens
 
     @property
     def kiosk(self) -> KioskApp:

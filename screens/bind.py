@@ -28,7 +28,9 @@ class LetterScreen(KioskScreen):
     """'I have read and agree' is enabled only once the end of the letter was reached (or it all fits)."""
 
     CSS_PATH = "styles/letter.tcss"
-    AUTO_FOCUS = "#letter"  # PageDown, End and the arrows scroll the letter from the start
+    AUTO_FOCUS: ClassVar[str | None] = (
+        "#letter"  # PageDown, End and the arrows scroll the letter from the start
+    )
     heading = N_("Commitment letter")
     step = (1, N_("letter"))
 

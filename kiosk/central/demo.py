@@ -58,20 +58,25 @@ def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetim
     letter_id, version = policy.consent_letter.id, policy.consent_letter.version
     letter = db.get(ConsentLetter, (letter_id, version, "zh-CN"))
     assert letter is not None  # noqa: S101 - load_reference_data published it
+
+    def pay(kind: api.InstitutionKind, fen: int, occurred_at: dt.datetime) -> None:
+        """A bill of hers, settled by central's own rules (her account first, then his, then cash)."""
+        money.create_settlement(
+            db,
+            now,
+            DEMO_INSTITUTION,
+            api.SettlementIn(
+                settlement_id=uuid.uuid4(),
+                relative_certno=wife.certno,
+                amount_fen=fen,
+                institution_kind=kind,
+                occurred_at=occurred_at,
+            ),
+        )
+
     # Her own account goes first in every settlement: the hospital stay (own account, then cash) emptied it.
     stay_fen = (wife.account_balance_fen // 100_000 + 2) * 100_000
-    money.create_settlement(
-        db,
-        now,
-        DEMO_INSTITUTION,
-        api.SettlementIn(
-            settlement_id=uuid.uuid4(),
-            relative_certno=wife.certno,
-            amount_fen=stay_fen,
-            institution_kind=api.InstitutionKind.HOSPITAL,
-            occurred_at=now - dt.timedelta(days=DEMO_HOSPITAL_DAYS_AGO),
-        ),
-    )
+    pay(api.InstitutionKind.HOSPITAL, stay_fen, now - dt.timedelta(days=DEMO_HOSPITAL_DAYS_AGO))
     rules = OtpRules()
     otp_id = str(uuid.uuid4())
     db.add(  # the code she read out back then; only the fact that it was verified matters now
@@ -100,18 +105,7 @@ def add_demo_history(db: Session, people: list[SyntheticPerson], now: dt.datetim
     )
     bindings.create(db, bound_at, DEMO_KIOSK, request, rules.ttl_s)
     for days, kind, fen in DEMO_BILLS:
-        money.create_settlement(
-            db,
-            now,
-            DEMO_INSTITUTION,
-            api.SettlementIn(
-                settlement_id=uuid.uuid4(),
-                relative_certno=wife.certno,
-                amount_fen=fen,
-                institution_kind=kind,
-                occurred_at=bound_at + dt.timedelta(days=days, hours=2),
-            ),
-        )
+        pay(kind, fen, bound_at + dt.timedelta(days=days, hours=2))
     # The notices of that binding went out back then: the demo's gateway must not send them today.
     db.execute(update(SmsMessage).where(SmsMessage.sent_at.is_(None)).values(sent_at=bound_at))
 

@@ -186,13 +186,7 @@ async def test_a_card_with_one_try_left_warns_before_the_first_digit(kiosk: Kios
 async def test_a_relation_already_bound_is_marked_and_refused_before_the_number(kiosk: Kiosk) -> None:
     fam = kiosk.family(1)
     await kiosk.login()
-    await kiosk.to_relative_step("51")
-    await kiosk.type(fam["51"].certno)
-    await kiosk.click("#next")
-    await kiosk.click("#send")
-    await kiosk.type(kiosk.sms_code())
-    await kiosk.click("#ok")
-    await kiosk.click("#confirm")
+    await kiosk.bind("51")
     await kiosk.click("#another")
     father = _button(kiosk, "#rel-51")
     assert "已绑定" in str(father.label) and "已绑定" not in str(_button(kiosk, "#rel-20").label)
@@ -204,12 +198,8 @@ async def test_a_relation_already_bound_is_marked_and_refused_before_the_number(
 async def test_the_beneficiary_on_resident_insurance_sees_and_ends_the_binding(kiosk: Kiosk) -> None:
     """The letter says either side may end it: the father (resident insurance, no account to share)
     still sees the account shared with him and ends it."""
-    fam = kiosk.family(1)
     await kiosk.login()
-    await kiosk.to_relative_step("20")  # the son: a minor, no SMS
-    await kiosk.type(fam["20"].certno)
-    await kiosk.click("#next")
-    await kiosk.click("#confirm")
+    await kiosk.bind("20")  # the son: a minor, no SMS
     await kiosk.click("#finish")
     kiosk.world.reader.remove()
     await kiosk.settle()
@@ -220,13 +210,7 @@ async def test_the_beneficiary_on_resident_insurance_sees_and_ends_the_binding(k
     await kiosk.settle()
 
     await kiosk.login()  # the holder binds the father
-    await kiosk.to_relative_step("51")
-    await kiosk.type(fam["51"].certno)
-    await kiosk.click("#next")
-    await kiosk.click("#send")
-    await kiosk.type(kiosk.sms_code())
-    await kiosk.click("#ok")
-    await kiosk.click("#confirm")
+    await kiosk.bind("51")
     await kiosk.click("#finish")
     kiosk.world.reader.remove()
     await kiosk.settle()
@@ -323,20 +307,9 @@ async def test_the_letter_follows_the_language(kiosk: Kiosk) -> None:
 
 
 async def test_my_bindings_line_up_in_columns_with_dates(kiosk: Kiosk) -> None:
-    fam = kiosk.family(1)
     await kiosk.login()
-    await kiosk.to_relative_step("20")
-    for relation in ("20", "51"):  # the son (a minor: no SMS), then the father
-        if relation == "51":
-            await kiosk.click("#another")
-            await kiosk.click("#rel-51")
-        await kiosk.type(fam[relation].certno)
-        await kiosk.click("#next")
-        if relation == "51":
-            await kiosk.click("#send")
-            await kiosk.type(kiosk.sms_code())
-            await kiosk.click("#ok")
-        await kiosk.click("#confirm")
+    await kiosk.bind("20")  # the son (a minor: no SMS)
+    await kiosk.bind("51")  # then the father
     await kiosk.click("#menu")
     await kiosk.click("#bindings")
     cells = list(kiosk.app.screen.query(".table .td").results(Static))

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from kiosk.config import KioskConfig
 from kiosk.demo import DemoWorld, build_demo
+from kiosk.session import Step
 from kiosk.staff import hash_pin
 from screens.app import KioskApp, make_app
 from screens.i18n import set_language
@@ -93,6 +94,23 @@ class Kiosk:
         await self.type(pin)
         await self.pilot.press("enter")
         await self.settle()
+
+    async def bind(self, relation_code: str, household: int = 1) -> None:
+        """From the menu (or the receipt's "Bind another relative"): bind that relative of the household,
+        with the SMS code where one is asked for, up to the receipt."""
+        if self.app.session.step is Step.RECEIPT:
+            await self.click("#another")
+            await self.click(f"#rel-{relation_code}")
+        else:
+            await self.to_relative_step(relation_code)
+        await self.type(self.family(household)[relation_code].certno)
+        await self.click("#next")
+        if self.app.session.step is Step.VERIFY:
+            await self.click("#send")
+            await self.type(self.sms_code())
+            await self.click("#ok")
+        await self.click("#confirm")
+        assert self.app.session.step is Step.RECEIPT, self.app.session.step
 
     async def to_relative_step(self, relation_code: str) -> None:
         await self.click("#bind")
