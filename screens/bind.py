@@ -245,7 +245,7 @@ class VerifyScreen(KioskScreen):
                 )
                 with Horizontal(id="actions"):
                     yield BigButton(_("No, re-enter"), id="reenter")
-                    yield BigButton(_("Yes, send the code"), id="send", variant="primary")
+                    yield BigButton(self._resend_label(), id="send", variant="primary")
             else:
                 yield Prose(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
                 yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
@@ -260,7 +260,12 @@ class VerifyScreen(KioskScreen):
                 yield BigButton(_("No, re-enter"), id="reenter")
 
     def _resend_label(self) -> str:
+        """The send button's words, with the wait while central would refuse another code (before the
+        first code too: one sent to that phone in an earlier visit makes central wait)."""
         wait = self.session.resend_wait_s()
+        if self.session.otp is None:
+            label = _("Yes, send the code")
+            return label if wait <= 0 else f"{label} ({wait // 60}:{wait % 60:02d})"
         if wait <= 0:
             return _("Send again")
         return _("Send again ({wait})").format(wait=f"{wait // 60}:{wait % 60:02d}")
@@ -270,13 +275,11 @@ class VerifyScreen(KioskScreen):
         self._count_down()
 
     def _count_down(self) -> None:
-        """The resend button says how long until central sends another code, and is off until then."""
+        """The send button says how long until central sends another code, and is off until then."""
+        wait = self.session.resend_wait_s()
         for button in self.query("#send").results(Button):
-            if self.session.otp is None and self.session.resend_wait_s() <= 0:
-                button.disabled = False
-                continue
-            button.label = self._resend_label() if self.session.otp is not None else button.label
-            button.disabled = self.session.resend_wait_s() > 0
+            button.label = self._resend_label()
+            button.disabled = wait > 0
 
     def footer_buttons(self) -> ComposeResult:
         yield BigButton(_("Back to menu"), id="menu", classes="small")
