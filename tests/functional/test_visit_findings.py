@@ -343,3 +343,19 @@ async def test_the_demo_panel_shows_the_sms_code_at_80x24_at_one_height(world: D
         # the code is within what the panel's width shows
         assert text.index(code) + len(code) <= sms.region.width, (text, sms.region)
         assert heights == {1}
+
+
+async def test_a_first_send_central_refuses_as_too_soon_counts_down_too(kiosk: Kiosk) -> None:
+    """The person re-entered after a code went out: central still waits, and the button says how long."""
+    await _to_verify(kiosk)
+    await kiosk.click("#send")
+    await kiosk.click("#reenter")
+    await kiosk.type(kiosk.family(1)["51"].certno)
+    await kiosk.click("#next")
+    assert kiosk.app.session.otp is None and not _button(kiosk, "#send").disabled
+    await kiosk.click("#send")
+    assert "刚刚发出" in kiosk.error()
+    await kiosk.until(lambda: _button(kiosk, "#send").disabled, "the button off, counting down")
+    assert "是，发送验证码（" in str(_button(kiosk, "#send").label) or "(0:" in str(
+        _button(kiosk, "#send").label
+    )
