@@ -135,6 +135,9 @@ class Session:
     area: str | None = None
     letters: dict[str, api.LetterOut] = field(default_factory=dict)
     """The commitment letter in each language central has it in (the citizen may switch on the screen)."""
+    letter_agreed: api.LetterOut | None = None
+    """The letter on the screen when the citizen agreed: the one every binding of this visit records,
+    whatever language the visit goes on in."""
     relation_code: str | None = None
     relative_certno: str | None = None
     relative_check: api.BindingCheckOut | None = None
@@ -246,9 +249,7 @@ class Session:
         self._expect(Step.LETTER)
         if not read_to_end:
             raise SessionError(Reason.LETTER_NOT_READ)
-        shown = self.letter
-        assert shown is not None  # noqa: S101
-        self.letters = {shown.lang: shown}
+        self.letter_agreed = self.letter
         choices = self.area_choices()
         if len(choices) == 1:
             self.area = choices[0]
@@ -384,7 +385,8 @@ class Session:
     def confirm(self) -> Submission:
         """Commit durably (store + outbox in one transaction) before anything says 'done'."""
         self._expect(Step.CONFIRM)
-        assert self.holder and self.relative_check and self.letter and self.relative_certno  # noqa: S101
+        letter = self.letter_agreed
+        assert self.holder and self.relative_check and letter and self.relative_certno  # noqa: S101
         assert self.area is not None and self.relation_code is not None  # noqa: S101
         draft = BindDraft(
             holder_psn_no=self.holder.psn_no,
@@ -393,9 +395,9 @@ class Session:
             relative_name_masked=self.relative_check.relative.name_masked,
             relation_code=self.relation_code,
             admdvs=self.area,
-            letter_id=self.letter.letter_id,
-            letter_version=self.letter.version,
-            letter_sha256=self.letter.sha256,
+            letter_id=letter.letter_id,
+            letter_version=letter.version,
+            letter_sha256=letter.sha256,
             otp_id=self.otp.otp_id if self.otp and self.otp_verified else None,
             relative_card_verified=self.relative_card_verified,
         )
@@ -415,7 +417,9 @@ class Session:
     # --- looking and unbinding ----------------------------------------------------------------------------
 
     def show_bindings(self) -> api.BindingsOut:
-        self._expect(Step.MENU, Step.RECEIPT, Step.UNBIND_RECEIPT, Step.BINDINGS, Step.INELIGIBLE)
+        self._expect(
+            Step.MENU, Step.RECEIPT, Step.UNBIND_RECEIPT, Step.BINDINGS, Step.UNBIND_CONFIRM, Step.INELIGIBLE
+        )
         assert self.holder is not None  # noqa: S101
         self.bindings = self.backend.bindings(self.holder.psn_no)
         self._to(Step.BINDINGS)
@@ -463,6 +467,13 @@ class Session:
         self.usage = self.backend.usage(self.holder.psn_no)
         self._to(Step.USAGE)
         return self.usage
+
+    def back_from_guides(self) -> None:
+        """The guides were opened from the menu (a holder who may share) or from the attract screen."""
+        if self.holder is not None and self.ineligible_reason is None:
+            self._to(Step.MENU)
+        else:
+            self.step = Step.ATTRACT  # no visit: the attract screen in the language chosen there
 
     def show_guides(self) -> None:
         self._to(Step.GUIDES)

@@ -241,7 +241,4 @@ class GuidesScreen(KioskScreen):
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
-        if self.session.holder is not None and self.session.ineligible_reason is None:
-            self.back_to_menu()
-        else:
-            self.finish()
+        self.show_step(self.session.back_from_guides)

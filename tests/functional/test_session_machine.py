@@ -110,6 +110,11 @@ class CitizenAtTheKiosk(RuleBasedStateMachine):
     def mistake(self, pick: int) -> None:
         self._act(False, pick)
 
+    @rule()
+    def switch_language(self) -> None:
+        """The language button, at any step (the letter agreed in one language, the rest in the other)."""
+        self.session.lang = "en" if self.session.lang == "zh-CN" else "zh-CN"
+
     @precondition(lambda self: self.session.step is not Step.ATTRACT)
     @rule(chance=st.integers(0, 5))
     def walk_away(self, chance: int) -> None:

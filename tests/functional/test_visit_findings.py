@@ -302,7 +302,7 @@ async def test_the_letter_follows_the_language(kiosk: Kiosk) -> None:
     kiosk.app.screen.query_one("#letter").scroll_end(animate=False)
     await kiosk.until(lambda: not _button(kiosk, "#agree").disabled, "the letter's end reached")
     await kiosk.click("#agree")
-    letter = kiosk.app.session.letter
+    letter = kiosk.app.session.letter_agreed
     assert letter is not None and letter.lang == "en"  # the binding records the letter that was read
 
 
@@ -359,3 +359,41 @@ async def test_a_first_send_central_refuses_as_too_soon_counts_down_too(kiosk: K
     assert "是，发送验证码（" in str(_button(kiosk, "#send").label) or "(0:" in str(
         _button(kiosk, "#send").label
     )
+
+
+async def test_a_letter_agreed_in_english_then_a_binding_confirmed_in_chinese(kiosk: Kiosk) -> None:
+    """The walk by hand: agreeing in English, switching back to Chinese and confirming ended the kiosk
+    (the letter agreed to was looked up in the language of the moment, and there was none)."""
+    await kiosk.login()
+    await kiosk.click("#bind")
+    await kiosk.click("#lang")
+    kiosk.app.screen.query_one("#letter").scroll_end(animate=False)
+    await kiosk.until(lambda: not _button(kiosk, "#agree").disabled, "the letter's end reached")
+    await kiosk.click("#agree")
+    await kiosk.click("#lang")  # back to Chinese for the rest
+    await kiosk.click("#rel-20")
+    await kiosk.type(kiosk.family(1)["20"].certno)
+    await kiosk.click("#next")
+    await kiosk.click("#confirm")
+    receipt = kiosk.app.session.receipt
+    assert kiosk.app.session.step is Step.RECEIPT and receipt is not None and receipt.status == "accepted"
+    assert "绑定成功" in kiosk.text()
+
+
+async def test_back_on_end_this_binding_returns_to_the_list(kiosk: Kiosk) -> None:
+    await kiosk.login()
+    await kiosk.click("#bindings")
+    bindings = kiosk.app.session.bindings
+    assert bindings is not None and bindings.as_holder  # the wife, bound in the demo's past
+    await kiosk.click(f"#unbind-{bindings.as_holder[0].binding_id}")
+    assert kiosk.app.session.step is Step.UNBIND_CONFIRM
+    await kiosk.click("#back")
+    assert kiosk.app.session.step is Step.BINDINGS
+
+
+async def test_guides_from_the_attract_screen_keep_the_chosen_language(kiosk: Kiosk) -> None:
+    await kiosk.click("#lang")
+    await kiosk.click("#guides")
+    await kiosk.click("#back")
+    assert kiosk.app.session.step is Step.ATTRACT and kiosk.app.language == "en"
+    assert "Please insert your social security card" in kiosk.text()
