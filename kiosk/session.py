@@ -144,6 +144,7 @@ class Session:
     relative_card_verified: bool = False
     otp: api.OtpSendOut | None = None
     otp_verified: bool = False
+    otp_resent: bool = False  # a second code went out: the first one no longer works
     resend_at: float | None = None
     """When (on `clock`) central will send another code: after a code was sent, or a throttled resend."""
     receipt: Submission | None = None
@@ -298,6 +299,7 @@ class Session:
         self._expect(Step.VERIFY, Step.CONFIRM)
         self.relative_certno, self.relative_check = None, None
         self.otp, self.otp_verified, self.relative_card_verified, self.resend_at = None, False, False, None
+        self.otp_resent = False
         self._to(Step.RELATIVE)
 
     def enter_relative(self, certno_text: str, *, by_card: bool = False) -> None:
@@ -317,7 +319,7 @@ class Session:
         self.relative_certno = certno
         self.relative_check = check
         self.relative_card_verified = by_card
-        self.otp, self.otp_verified, self.resend_at = None, False, None
+        self.otp, self.otp_verified, self.resend_at, self.otp_resent = None, False, None, False
         # The person is shown (masked) with the verification, or on the confirm page: one look, not two.
         self._to(Step.VERIFY if self.needed_verification() - self._done() else Step.CONFIRM)
 
@@ -336,6 +338,7 @@ class Session:
     def send_sms(self) -> api.OtpSendOut:
         self._expect(Step.VERIFY)
         assert self.holder is not None and self.relative_check is not None  # noqa: S101
+        again = self.otp is not None
         try:
             self.otp = self.backend.send_otp(self.holder.psn_no, self.relative_check.relative.psn_no)
         except CentralRefused as exc:
@@ -344,6 +347,7 @@ class Session:
                 self.resend_at = self.clock() + wait
             raise _relay(exc) from None
         self.resend_at = self.clock() + self.otp.resend_after_s
+        self.otp_resent = again
         return self.otp
 
     def resend_wait_s(self) -> int:
@@ -412,6 +416,7 @@ class Session:
         self._expect(Step.RECEIPT)
         self.relation_code, self.relative_check, self.relative_certno = None, None, None
         self.otp, self.otp_verified, self.relative_card_verified, self.resend_at = None, False, False, None
+        self.otp_resent = False
         self._to(Step.RELATION)
 
     # --- looking and unbinding ----------------------------------------------------------------------------

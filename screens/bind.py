@@ -49,6 +49,10 @@ class LetterScreen(KioskScreen):
         yield Prose(self._hint(), id="hint")
         with Horizontal(id="actions"):
             yield BigButton(_("Back"), id="back")
+            # a swipe does nothing on a terminal: a button turns the page for anyone who cannot drag
+            more = BigButton(_("Next page ▼"), id="more")
+            more.display = not self.reached_end
+            yield more
             agree = BigButton(_("I have read and agree"), id="agree", variant="primary")
             agree.disabled = not self.reached_end
             yield agree
@@ -56,7 +60,7 @@ class LetterScreen(KioskScreen):
     def _hint(self) -> str:
         if self.reached_end:
             return _("You have reached the end of the letter.")
-        return _("Scroll to the end of the letter to agree.")
+        return _("Read the letter to its end (“Next page”) to agree.")
 
     def on_mount(self) -> None:
         self.set_interval(0.2, self._check_end)
@@ -72,8 +76,15 @@ class LetterScreen(KioskScreen):
             self.reached_end = True
             for agree in self.query("#agree").results(Button):
                 agree.disabled = False
+            for more in self.query("#more").results(Button):
+                more.display = False
             for hint in self.query("#hint").results(Static):
                 hint.update(self._hint())
+
+    @on(Button.Pressed, "#more")
+    def _more(self) -> None:
+        for scroll in self.query("#letter").results(VerticalScroll):
+            scroll.scroll_page_down(animate=False)
 
     @on(Button.Pressed, "#agree")
     def _agree(self) -> None:
@@ -247,7 +258,12 @@ class VerifyScreen(KioskScreen):
                     yield BigButton(_("No, re-enter"), id="reenter")
                     yield BigButton(self._resend_label(), id="send", variant="primary")
             else:
-                yield Prose(_("Type the 6-digit code sent to {phone}:").format(phone=phone), id="hint")
+                hint = (
+                    _("A new code was sent to {phone}; the earlier one no longer works. Type it:")
+                    if self.session.otp_resent
+                    else _("Type the 6-digit code sent to {phone}:")
+                )
+                yield Prose(hint.format(phone=phone), id="hint")
                 yield DigitEntry(SMS_CODE, display_id="code", clear_on_submit="always", id="entry")
                 with Horizontal(id="actions"):
                     yield BigButton(_("No, re-enter"), id="reenter")

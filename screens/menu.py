@@ -10,7 +10,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
 from kiosk.api import BindingOut
-from kiosk.domain.relations import relation
+from kiosk.domain.relations import inverse_name, relation
 from kiosk.domain.settlement import format_fen
 from kiosk.session import Side, other_party
 from screens.base import BigButton, KioskScreen
@@ -104,8 +104,9 @@ class BindingsScreen(KioskScreen):
 
     def _row(self, b: BindingOut, side: Side) -> ComposeResult:
         other = other_party(b, side)
-        # as_relative rows: the code is *my* relation to them, not theirs to me: the heading says enough
-        rel = relation(b.relation_code).name(language()) if side is Side.AS_HOLDER else ""
+        # as_relative rows: the code is *my* relation to them; the column says theirs to me
+        code = b.relation_code
+        rel = relation(code).name(language()) if side is Side.AS_HOLDER else inverse_name(code, language())
         ended = b.ended_at.date() if b.ended_at is not None else None
         until = ended or b.valid_until
         for cell in (
@@ -178,17 +179,18 @@ class UsageScreen(KioskScreen):
             records = usage.records if usage else []
             if not records:
                 yield Static(_("No shared money has been used yet."), classes="empty")
-            for r in records:
-                who = (
-                    _("for {name}").format(name=r.relative_name_masked)
-                    if r.role == "holder"
-                    else _("from {name}").format(name=r.holder_name_masked)
-                )
-                yield Static(
-                    f"{r.occurred_on.isoformat()}  {kinds.get(r.institution_kind, r.institution_kind)}  {who}  "
-                    f"¥{format_fen(r.amount_fen)}",
-                    classes="who",
-                )
+            else:
+                with Grid(classes="table"):  # columns as wide as their widest cell, in either language
+                    for r in records:
+                        who = (
+                            _("for {name}").format(name=r.relative_name_masked)
+                            if r.role == "holder"
+                            else _("from {name}").format(name=r.holder_name_masked)
+                        )
+                        kind = kinds.get(r.institution_kind, r.institution_kind)
+                        for cell in (r.occurred_on.isoformat(), kind, who):
+                            yield Static(cell, classes="td")
+                        yield Static(f"¥{format_fen(r.amount_fen)}", classes="td amount")
         total = usage.total_fen if usage else 0
         yield Static(_("Total: ¥{amount}").format(amount=format_fen(total)), id="total")
 

@@ -58,7 +58,7 @@ REASONS: dict[Reason, str] = {
     Reason.OTP_EXPIRED: N_("The code has expired. Please ask for a new one."),
     Reason.OTP_LOCKED: N_("Too many wrong codes. Please ask for a new one."),
     Reason.OTP_THROTTLED: N_(
-        "A code was sent just now. You can ask for another when the “Send again” button is ready."
+        "A code was sent just now. You can ask for another when the countdown on the button ends."
     ),
     Reason.OTP_NOT_FOR_MINOR: N_("A child gets no SMS: you confirm as guardian."),
     Reason.OTP_FORMAT: N_("The code has 6 digits."),

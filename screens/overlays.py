@@ -32,7 +32,7 @@ class IdleWarning(ModalScreen[None]):
             yield BigButton(_("Continue"), id="continue", variant="primary")
 
     def _text(self) -> str:
-        return _("Touch the screen to continue. Ending in {seconds} seconds.").format(seconds=self.seconds)
+        return _("Touch the screen to continue. Ending in {seconds} s.").format(seconds=self.seconds)
 
     def show(self, seconds: int) -> None:
         self.seconds = seconds

@@ -14,10 +14,19 @@ from textual.widgets import Button, Static
 
 from kiosk.api import Reason, reason_of
 from screens.base import BigButton, KioskScreen
-from screens.i18n import LANGS, N_, _, translate
+from screens.i18n import LANGS, N_, _, language, translate
 from screens.messages import reason_text
 from screens.widgets.digits import PIN, DigitEntry
 from screens.widgets.prose import Prose
+
+TAKE_CARD = N_("Please take your card.")
+
+
+def both(message: str) -> list[str]:
+    """`message` in the screen's language, then in the other one."""
+    first = language()
+    return [translate(message, lang) for lang in sorted(LANGS, key=lambda lang: lang != first)]
+
 
 NOTICES = {
     "card_pulled_nothing_sent": N_("The card was taken out. Nothing was submitted."),
@@ -46,11 +55,12 @@ class AttractScreen(KioskScreen):
         if app.reading:
             yield Static(_("Reading your card, please wait…"), id="prompt", classes="reading")
             return
+        # Said to the citizen who is leaving, after the visit has gone back to Chinese: in both languages.
         if app.notice is not None:
             key = app.notice[0]
-            yield Static(_(NOTICES[key]) if key in NOTICES else reason_text(key), id="notice")
+            yield Static("\n".join(both(NOTICES[key]) if key in NOTICES else [reason_text(key)]), id="notice")
         if app.card_in:
-            yield Static(_("Please take your card."), id="prompt", classes="take-card")
+            yield Static("\n".join(both(TAKE_CARD)), id="prompt", classes="take-card")
             return
         yield Static(_("Please insert your social security card"), id="prompt")
         yield Static(

@@ -86,3 +86,23 @@ def relation(code: str) -> Relation:
         from kiosk.domain.errors import Ineligible
 
         raise Ineligible("relation_unknown", f"unknown relation code {code!r}", code=code) from None
+
+
+# What the holder is to the relative, by the relative's generation; the holder's sex is not known at the
+# other end of a binding, so the words name both (子女, not 儿子 or 女儿).
+_INVERSE: dict[tuple[Generation, bool], tuple[str, str]] = {
+    (Generation.SAME, True): ("配偶", "spouse"),
+    (Generation.SAME, False): ("兄弟姐妹", "sibling"),
+    (Generation.PARENT, False): ("子女", "child"),
+    (Generation.CHILD, False): ("父母", "parent"),
+    (Generation.GRANDPARENT, False): ("孙子女", "grandchild"),
+    (Generation.GRANDCHILD, False): ("祖父母", "grandparent"),
+}
+
+
+def inverse_name(code: str, lang: str) -> str:
+    """The holder's relation to the relative of a binding with relation `code` (the relative's to the
+    holder), in `lang`: what "Accounts shared with me" says of the one who shares."""
+    r = relation(code)
+    zh, en = _INVERSE[(r.generation, r.code == "10")]
+    return zh if lang.startswith("zh") else en

@@ -354,16 +354,18 @@ def test_bind_a_father_with_an_sms_code_by_mouse_and_keys(term: Terminal, tmp_pa
     # The letter, on a short terminal where it does not fit: "agree" waits for the end of the letter.
     term.resize(80, 20)
     term.tap(zh("Bind a relative"), button=False)
-    term.wait(zh("Scroll to the end of the letter to agree."))
+    term.wait(zh("Read the letter to its end (“Next page”) to agree."))
     term.tap(zh("I have read and agree"), button=False)  # disabled: nothing happens
     time.sleep(0.5)
-    term.wait(zh("Scroll to the end of the letter to agree."), timeout=2)
+    term.wait(zh("Read the letter to its end (“Next page”) to agree."), timeout=2)
     term.keys("End")  # the keyboard scrolls it...
     term.wait(zh("You have reached the end of the letter."))
     term.tap(zh("Back"), button=False)
     term.wait(zh("What would you like to do?"))
     term.tap(zh("Bind a relative"), button=False)
-    term.wait(zh("Scroll to the end of the letter to agree."))  # a fresh letter screen, gate on again
+    term.wait(
+        zh("Read the letter to its end (“Next page”) to agree.")
+    )  # a fresh letter screen, gate on again
     with _db(central_db) as db:
         openings = [
             body[:6] for (body,) in db.execute("SELECT body FROM consent_letter WHERE lang LIKE 'zh%'")

@@ -90,6 +90,7 @@ async def test_resend_within_a_minute_is_throttled_with_a_countdown_never_offlin
     await kiosk.click("#send")
     error = kiosk.error()
     assert "刚刚发出" in error and "无法连接" not in error, error
+    assert "新的验证码" not in kiosk.text()  # nothing new went out
     await kiosk.until(lambda: _button(kiosk, "#send").disabled, "the button off again, with its countdown")
     assert "0:" in str(_button(kiosk, "#send").label)
 
@@ -397,3 +398,26 @@ async def test_guides_from_the_attract_screen_keep_the_chosen_language(kiosk: Ki
     await kiosk.click("#back")
     assert kiosk.app.session.step is Step.ATTRACT and kiosk.app.language == "en"
     assert "Please insert your social security card" in kiosk.text()
+
+
+async def test_next_page_turns_the_letter_to_its_end_for_whoever_cannot_drag(world: DemoWorld) -> None:
+    config = KioskConfig(reader="simulated", staff_pin_hash=STAFF_HASH)
+    app = make_app(world.backend, world.reader, config)
+    async with app.run_test(size=(80, 20)) as pilot:  # the letter does not fit
+        k = Kiosk(app, pilot, world)
+        await k.login()
+        await k.click("#bind")
+        await pilot.pause()
+        assert _button(k, "#agree").disabled and _button(k, "#more").display
+        scroll = app.screen.query_one("#letter")
+        for _page in range(10):
+            if not _button(k, "#more").display:
+                break
+            before = scroll.scroll_y
+            await k.click("#more")
+            await k.until(lambda b=before: scroll.scroll_y > b, "the page turned")  # type: ignore[misc]
+            await k.until(
+                lambda: not _button(k, "#agree").disabled or scroll.scroll_y < scroll.max_scroll_y - 0.5,
+                "the end noticed, or more to read",
+            )
+        assert not _button(k, "#agree").disabled and not _button(k, "#more").display

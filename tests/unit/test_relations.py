@@ -117,3 +117,14 @@ def test_generations_are_signed_distances() -> None:
 def test_relations_are_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         relation("51").sex = Sex.FEMALE  # type: ignore[misc]
+
+
+def test_the_inverse_of_every_relation_names_the_other_generation() -> None:
+    from kiosk.domain.relations import RELATIONS, inverse_name
+
+    assert inverse_name("51", "zh-CN") == "子女" and inverse_name("52", "en") == "child"
+    assert inverse_name("20", "zh-CN") == "父母" and inverse_name("10", "en") == "spouse"
+    assert inverse_name("41", "zh-CN") == "祖父母" and inverse_name("63", "en") == "grandchild"
+    assert inverse_name("71", "zh-CN") == "兄弟姐妹"
+    for code in RELATIONS:  # every close relative has one
+        assert inverse_name(code, "zh-CN") and inverse_name(code, "en")
