@@ -314,18 +314,9 @@ def _seed_people(url: str, people: int, seed: int, *, list_people: bool) -> int:
     import dataclasses
     import datetime as dt
 
-    from kiosk.central.db import make_engine, make_sessionmaker, upgrade
-    from kiosk.central.seed import generate_people, load_reference_data, seed_people
+    from kiosk.central.seed import seed_database
 
-    upgrade(url)
-    generated = generate_people(people, seed)
-    engine = make_engine(url, pool_size=1)
-    try:
-        with make_sessionmaker(engine).begin() as db:
-            load_reference_data(db, dt.datetime.now(dt.UTC))
-            added = seed_people(db, generated)
-    finally:
-        engine.dispose()
+    generated, added, _ = seed_database(url, people, seed)
     if list_people:
         for person in generated:
             row = {

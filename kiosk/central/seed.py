@@ -6,10 +6,11 @@ import datetime as dt
 import hashlib
 import random
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from kiosk.central.models import Area, ConsentLetter, HouseholdMember, Person
 from kiosk.domain.idnumber import make_id_number, parse_id_number
 from kiosk.domain.policy import parse_policies
 from kiosk.domain.relations import RELATIONS, Sex
+
+T = TypeVar("T")
 
 # Planning areas people are insured in: the six the service has policies for, and two it does not serve.
 # Each city lists its ID-number prefixes, newest first: older residents carry the codes of their birth year
@@ -325,3 +328,24 @@ def seed_people(db: Session, people: list[SyntheticPerson]) -> int:
                 )
             )
     return added
+
+
+def seed_database(
+    url: str, people: int, seed: int, *, also: Callable[[Session], T] | None = None
+) -> tuple[list[SyntheticPerson], int, T | None]:
+    """Migrate the database at `url`, load the areas and letters, and seed `people` generated with `seed`
+    (`kiosk central seed`, the test fixtures), in one transaction with `also(db)` (a kiosk to register, say).
+    Returns the generated people, how many were new, and what `also` returned."""
+    from kiosk.central.db import make_engine, make_sessionmaker, upgrade
+
+    upgrade(url)
+    generated = generate_people(people, seed)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine).begin() as db:
+            load_reference_data(db, dt.datetime.now(dt.UTC))
+            added = seed_people(db, generated)
+            extra = also(db) if also is not None else None
+    finally:
+        engine.dispose()
+    return generated, added, extra

@@ -18,15 +18,9 @@ import httpx
 import pytest
 
 from kiosk.central.auth import register_kiosk
-from kiosk.central.db import make_engine, make_sessionmaker, upgrade
+from kiosk.central.db import make_engine, make_sessionmaker
 from kiosk.central.models import Binding, Person
-from kiosk.central.seed import (
-    SyntheticPerson,
-    generate_people,
-    letter_sha256,
-    load_reference_data,
-    seed_people,
-)
+from kiosk.central.seed import SyntheticPerson, letter_sha256, seed_database
 from kiosk.domain.idnumber import make_id_number
 from kiosk.sync.client import central_client
 from tests.support.services import CentralServer
@@ -80,16 +74,10 @@ class Central:
 
 
 def prepare_database(url: str, people: int = 120, seed: int = 1) -> tuple[str, list[SyntheticPerson]]:
-    upgrade(url)
-    generated = generate_people(people, seed)
-    engine = make_engine(url, pool_size=1)
-    try:
-        with make_sessionmaker(engine).begin() as db:
-            load_reference_data(db, dt.datetime.now(dt.UTC))
-            seed_people(db, generated)
-            secret = register_kiosk(db, KIOSK_ID, dt.datetime.now(dt.UTC))
-    finally:
-        engine.dispose()
+    generated, _added, secret = seed_database(
+        url, people, seed, also=lambda db: register_kiosk(db, KIOSK_ID, dt.datetime.now(dt.UTC))
+    )
+    assert secret is not None
     return secret, generated
 
 
